@@ -1,0 +1,181 @@
+"""Transactional outbox: events commit with the state change that caused them, and a relay
+publishes them in order, marking rows sent only after the broker confirmed them.
+
+One relay per database is active at a time (a PostgreSQL advisory lock), so replicas may all run
+one. The relay wakes on NOTIFY (sent at commit) and polls as a fallback, since NOTIFY is not
+durable. A batch goes out with all its confirms in flight on one channel, which keeps the order,
+and only the confirmed prefix is marked: anything after a failure is sent again, which consumers
+absorb through their inbox.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from faststream.rabbit import RabbitBroker
+
+from kerjalokal.events import Event
+
+from .envelope import CONTENT_TYPE, ce_headers
+from .topology import EVENTS, RESTRICTED, exchange_for
+
+log = logging.getLogger("kerjalokal.outbox")
+
+CHANNEL = "kerjalokal_outbox"
+_EXCHANGES = {EVENTS.name: EVENTS, RESTRICTED.name: RESTRICTED}
+_INSERT = """
+    INSERT INTO outbox (event_id, event_type, exchange, subject, payload, occurred_at)
+    VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+"""
+_COLUMNS = ("event_id", "event_type", "exchange", "subject", "payload", "occurred_at")
+
+
+def _record(event: Event, now: datetime) -> tuple[Any, ...]:
+    return (
+        uuid4(),
+        event.TYPE,
+        exchange_for(event).name,
+        event.subject,
+        event.model_dump_json(),
+        now,
+    )
+
+
+async def add(conn: asyncpg.Connection, *events: Event) -> list[UUID]:
+    """Stage events inside the caller's transaction; they leave only if it commits."""
+    now = datetime.now(UTC)
+    records = [_record(event, now) for event in events]
+    await conn.executemany(_INSERT, records)
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+    return [record[0] for record in records]
+
+
+async def add_many(conn: asyncpg.Connection, events: Sequence[Event]) -> int:
+    """Stage a large batch with COPY (bulk imports); the same guarantees as `add`."""
+    now = datetime.now(UTC)
+    await conn.copy_records_to_table(
+        "outbox", records=[_record(event, now) for event in events], columns=_COLUMNS
+    )
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+    return len(events)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        broker: RabbitBroker,
+        *,
+        service: str,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        publish_timeout: float = 10.0,
+    ) -> None:
+        self._pool = pool
+        self._broker = broker
+        self._service = service
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._publish_timeout = publish_timeout
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    async def run(self) -> None:
+        """Relay until cancelled, surviving database and broker outages."""
+        delay = 0.5
+        while True:
+            try:
+                await self._relay_while_leader()
+                delay = 0.5
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning(
+                    "outbox relay interrupted (%s); retrying in %.1fs", type(exc).__name__, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 15.0)
+
+    async def _relay_while_leader(self) -> None:
+        async with self._pool.acquire() as conn:
+            lock_key = f"kerjalokal.outbox.{self._service}"
+            while not await conn.fetchval(  # noqa: ASYNC110 - another replica holds the lock
+                "SELECT pg_try_advisory_lock(hashtext($1))", lock_key
+            ):
+                await asyncio.sleep(self._poll_interval)
+            await conn.add_listener(CHANNEL, self._on_notify)
+            try:
+                while True:
+                    self._wake.clear()
+                    if await self.relay_once(conn) < self._batch_size:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.remove_listener(CHANNEL, self._on_notify)
+                    await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock_key)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def relay_once(self, conn: asyncpg.Connection) -> int:
+        """Publish one batch of unsent rows in order; return how many rows it read."""
+        rows = await conn.fetch(
+            "SELECT seq, event_id, event_type, exchange, subject, payload::text AS payload,"
+            " occurred_at FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+            self._batch_size,
+        )
+        if not rows:
+            return 0
+        outcomes = await asyncio.gather(
+            *(self._publish(row) for row in rows), return_exceptions=True
+        )
+        confirmed = []
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                await self._record_failure(conn, row["seq"], outcome)
+                break
+            confirmed.append(row["seq"])
+        if confirmed:
+            await conn.execute(
+                "UPDATE outbox SET published_at = now(), attempts = attempts + 1"
+                " WHERE seq = ANY($1::bigint[])",
+                confirmed,
+            )
+            self.published += len(confirmed)
+        if len(confirmed) < len(rows):
+            await asyncio.sleep(self._poll_interval)
+        return len(rows)
+
+    async def _publish(self, row: asyncpg.Record) -> None:
+        headers = ce_headers(
+            event_id=row["event_id"],
+            event_type=row["event_type"],
+            service=self._service,
+            subject=row["subject"],
+            time=row["occurred_at"],
+        )
+        await self._broker.publish(
+            row["payload"].encode(),
+            exchange=_EXCHANGES[row["exchange"]],
+            routing_key=row["event_type"],
+            headers=headers,
+            message_id=str(row["event_id"]),
+            message_type=row["event_type"],
+            content_type=CONTENT_TYPE,
+            timestamp=row["occurred_at"],
+            persist=True,
+            mandatory=True,
+            timeout=self._publish_timeout,
+        )
+
+    async def _record_failure(self, conn: asyncpg.Connection, seq: int, exc: BaseException) -> None:
+        log.warning("outbox publish failed at seq %s: %s", seq, type(exc).__name__)
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = $1",
+            seq,
+            f"{type(exc).__name__}: {exc}"[:500],
+        )
