@@ -30,7 +30,7 @@ CHANNEL = "kerjalokal_outbox"
 _EXCHANGES = {EVENTS.name: EVENTS, RESTRICTED.name: RESTRICTED}
 _INSERT = """
     INSERT INTO outbox (event_id, event_type, exchange, subject, payload, occurred_at)
-    VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+    VALUES ($1, $2, $3, $4, $5, $6)
 """
 _COLUMNS = ("event_id", "event_type", "exchange", "subject", "payload", "occurred_at")
 
@@ -124,7 +124,7 @@ class OutboxRelay:
     async def relay_once(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of unsent rows in order; return how many rows it read."""
         rows = await conn.fetch(
-            "SELECT seq, event_id, event_type, exchange, subject, payload::text AS payload,"
+            "SELECT seq, event_id, event_type, exchange, subject, payload,"
             " occurred_at FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
             self._batch_size,
         )

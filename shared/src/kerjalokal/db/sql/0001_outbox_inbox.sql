@@ -4,7 +4,7 @@ CREATE TABLE outbox (
     event_type   text        NOT NULL,
     exchange     text        NOT NULL,
     subject      text        NOT NULL,
-    payload      jsonb       NOT NULL,
+    payload      text        NOT NULL,  -- the JSON body as published, byte for byte
     occurred_at  timestamptz NOT NULL,
     published_at timestamptz,
     attempts     integer     NOT NULL DEFAULT 0,

@@ -1,0 +1,190 @@
+"""Hand-written SQL over an asyncpg connection; the caller owns the transaction."""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+_RESIDENT_COLUMNS = (
+    "resident_id, nik_hmac, key_id, personal, sex, birth_date, desa_kode, kecamatan_kode,"
+    " kabkota_kode, is_local, kepmendagri, domicile_evidence, domicile_since, education_level,"
+    " education_band, education_track, education_major, skills, certificates,"
+    " occupation_interests, disability, contact_consent, contact_channels, status,"
+    " status_changed_at, nik_warnings, registered_at, registered_by_kind, registered_by,"
+    " updated_at"
+)
+_IN_TRAINING = (
+    "EXISTS (SELECT 1 FROM training_enrollment t"
+    " WHERE t.resident_id = resident.resident_id AND t.state = 'enrolled') AS in_training"
+)
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def insert(conn: asyncpg.Connection, values: dict[str, Any]) -> None:
+    columns = _RESIDENT_COLUMNS.split(", ")
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    await conn.execute(
+        f"INSERT INTO resident ({_RESIDENT_COLUMNS}) VALUES ({placeholders})",
+        *(values[c] for c in columns),
+    )
+
+
+async def id_by_nik(conn: asyncpg.Connection, *, nik_hmac: bytes) -> UUID | None:
+    found: UUID | None = await conn.fetchval(
+        "SELECT resident_id FROM resident WHERE nik_hmac = $1", nik_hmac
+    )
+    return found
+
+
+async def get(
+    conn: asyncpg.Connection, *, resident_id: UUID, for_update: bool = False
+) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(
+        f"SELECT *, {_IN_TRAINING} FROM resident WHERE resident_id = $1{lock}", resident_id
+    )
+
+
+async def update(
+    conn: asyncpg.Connection, *, resident_id: UUID, changes: dict[str, Any], at: datetime
+) -> asyncpg.Record:
+    """Apply the changes, bump the version; return the row as it is now."""
+    names = list(changes)
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=3))
+    row = await conn.fetchrow(
+        f"UPDATE resident SET {assignments}{', ' if names else ''}updated_at = $2,"
+        f" version = version + 1 WHERE resident_id = $1 RETURNING *, {_IN_TRAINING}",
+        resident_id,
+        at,
+        *(changes[name] for name in names),
+    )
+    assert row is not None
+    return row
+
+
+async def add_history(
+    conn: asyncpg.Connection,
+    *,
+    resident_id: UUID,
+    at: datetime,
+    actor: str,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO resident_history (resident_id, at, actor, action, detail)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        resident_id,
+        at,
+        actor,
+        action,
+        detail or {},
+    )
+
+
+async def history(conn: asyncpg.Connection, *, resident_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT at, actor, action, detail FROM resident_history WHERE resident_id = $1 ORDER BY id",
+        resident_id,
+    )
+
+
+async def next_ak1_sequence(conn: asyncpg.Connection) -> int:
+    sequence: int = await conn.fetchval("SELECT nextval('ak1_serial')")
+    return sequence
+
+
+@dataclass(frozen=True)
+class Filters:
+    desa_kode: str | None = None
+    kecamatan_kode: str | None = None
+    education_level: int | None = None
+    min_education_level: int | None = None
+    skill: str | None = None
+    status: str | None = None
+    is_local: bool | None = None
+    in_training: bool | None = None
+
+
+def _where(filters: Filters) -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    simple = {
+        "desa_kode": filters.desa_kode,
+        "kecamatan_kode": filters.kecamatan_kode,
+        "education_level": filters.education_level,
+        "status": filters.status,
+        "is_local": filters.is_local,
+    }
+    for column, value in simple.items():
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{column} = ${len(args)}")
+    if filters.min_education_level is not None:
+        args.append(filters.min_education_level)
+        clauses.append(f"education_level >= ${len(args)}")
+    if filters.skill is not None:
+        args.append([filters.skill.lower()])
+        clauses.append(f"skills @> ${len(args)}::text[]")
+    if filters.in_training is not None:
+        negate = "" if filters.in_training else "NOT "
+        clauses.append(
+            f"{negate}EXISTS (SELECT 1 FROM training_enrollment t WHERE"
+            " t.resident_id = resident.resident_id AND t.state = 'enrolled')"
+        )
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+async def search(
+    conn: asyncpg.Connection, *, filters: Filters, limit: int, offset: int
+) -> tuple[list[asyncpg.Record], int]:
+    where, args = _where(filters)
+    total: int = await conn.fetchval(f"SELECT count(*) FROM resident{where}", *args)
+    rows = await conn.fetch(
+        f"SELECT *, {_IN_TRAINING} FROM resident{where}"
+        f" ORDER BY registered_at DESC, resident_id LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+        *args,
+        limit,
+        offset,
+    )
+    return rows, total
+
+
+async def record_enrollment(
+    conn: asyncpg.Connection,
+    *,
+    enrollment_id: UUID,
+    resident_id: UUID,
+    session_id: UUID,
+    state: str,
+    at: datetime,
+) -> None:
+    """A later state never goes back: an enrollment that completed stays completed even if the
+    'enrolled' event arrives after it."""
+    await conn.execute(
+        "INSERT INTO training_enrollment"
+        " (enrollment_id, resident_id, session_id, state, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (enrollment_id) DO UPDATE"
+        " SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at"
+        " WHERE training_enrollment.state = 'enrolled'",
+        enrollment_id,
+        resident_id,
+        session_id,
+        state,
+        at,
+    )
+
+
+async def due_for_sweep(conn: asyncpg.Connection, *, today: date) -> list[UUID]:
+    rows = await conn.fetch(
+        "SELECT resident_id FROM resident WHERE (status = 'active' AND ak1_next_report_due < $1)"
+        " OR (status IN ('active', 'lapsed') AND ak1_valid_until < $1)",
+        today,
+    )
+    return [row["resident_id"] for row in rows]

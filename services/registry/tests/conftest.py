@@ -1,0 +1,46 @@
+import base64
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from registry.config import Settings
+from registry.main import create_app
+
+OPERATOR = {"Authorization": "Bearer test-operator"}
+WALUYA = "32.16.09.2004"
+WALUYA_ADMIN = {"Authorization": "Bearer test-desa-waluya"}
+
+
+def settings_for(database_url: str, amqp_url: str) -> Settings:
+    return Settings(
+        REGISTRY_DATABASE_URL=database_url,
+        AMQP_URL=amqp_url,
+        REGISTRY_NIK_HMAC_KEY=base64.b64encode(os.urandom(32)).decode(),
+        REGISTRY_DATA_KEY=base64.b64encode(os.urandom(32)).decode(),
+        OPERATOR_TOKEN="test-operator",
+        VILLAGE_ADMIN_TOKENS=f"test-desa-waluya={WALUYA}",
+        REGISTRY_SWEEP_INTERVAL=3600,
+    )
+
+
+@pytest.fixture
+async def settings(fresh_database, vhost_url) -> Settings:
+    return settings_for(await fresh_database(), vhost_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+        yield http
