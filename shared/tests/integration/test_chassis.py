@@ -12,6 +12,7 @@ import aio_pika
 import asyncpg
 import pytest
 from faststream.rabbit import RabbitBroker, RabbitMessage
+
 from kerjalokal.db.migrate import chassis_migrations, migrate
 from kerjalokal.events.registry import ResidentContactChangedV1
 from kerjalokal.events.vacancies import ResidentHiredV1

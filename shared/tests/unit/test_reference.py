@@ -1,4 +1,5 @@
 import pytest
+
 from kerjalokal import reference
 from kerjalokal.reference import (
     BANDS,

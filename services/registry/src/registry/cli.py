@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("sweep", help="lapse overdue seekers and expire old cards now")
     args = parser.parse_args(argv)
     configure_logging()
-    settings = Settings()  # type: ignore[call-arg]
+    settings = Settings()
     if args.command == "serve":
         uvicorn.run(
             "registry.main:app_from_env", factory=True, host=args.host, port=args.port,

@@ -48,7 +48,7 @@ async def _sweep_forever(pool: asyncpg.Pool, interval: float) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     broker = build_broker(settings)
 
     @asynccontextmanager

@@ -23,8 +23,15 @@ _IN_TRAINING = (
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
-    for kind in ("json", "jsonb"):
-        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    """JSON columns as Python values; jsonb in binary format so that COPY can encode it too."""
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=lambda value: b"\x01" + json.dumps(value).encode(),
+        decoder=lambda data: json.loads(data[1:]),
+        schema="pg_catalog",
+        format="binary",
+    )
 
 
 async def insert(conn: asyncpg.Connection, values: dict[str, Any]) -> None:
@@ -114,7 +121,8 @@ class Filters:
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[Any] = []
     simple = {
         "desa_kode": filters.desa_kode,
         "kecamatan_kode": filters.kecamatan_kode,

@@ -74,11 +74,15 @@ async def test_operators_see_personal_data_with_a_masked_nik_unless_asked(
     assert revealed.json()["personal"]["nik"] == payload["nik"]
 
 
-async def test_a_second_registration_of_a_nik_points_to_the_first(client: httpx.AsyncClient) -> None:
+async def test_a_second_registration_of_a_nik_points_to_the_first(
+    client: httpx.AsyncClient,
+) -> None:
     first = await register(client)
-    again = registration(nik=(await client.get(
-        f"/residents/{first['resident_id']}?reveal_nik=true", headers=OPERATOR
-    )).json()["personal"]["nik"])
+    again = registration(
+        nik=(
+            await client.get(f"/residents/{first['resident_id']}?reveal_nik=true", headers=OPERATOR)
+        ).json()["personal"]["nik"]
+    )
     response = await client.post("/residents", json=again, headers=OPERATOR)
     assert response.status_code == 409
     assert response.json()["existing_resident_id"] == first["resident_id"]
@@ -92,8 +96,14 @@ async def test_a_second_registration_of_a_nik_points_to_the_first(client: httpx.
         ({"nik": "3216010013010001"}, ["body", "nik"]),
         ({"nik": "9916014508010003"}, ["body", "nik"]),
         ({"phone": "021-8901234"}, ["body", "phone"]),
-        ({"address": {"street": "Jl. A", "desa_kode": "32.16.09.2999"}}, ["body", "address", "desa_kode"]),
-        ({"address": {"street": "Jl. A", "desa_kode": "32.16.01.2007"}}, ["body", "address", "desa_kode"]),
+        (
+            {"address": {"street": "Jl. A", "desa_kode": "32.16.09.2999"}},
+            ["body", "address", "desa_kode"],
+        ),
+        (
+            {"address": {"street": "Jl. A", "desa_kode": "32.16.01.2007"}},
+            ["body", "address", "desa_kode"],
+        ),
         ({"education": {"level": 5, "band": "S1"}}, ["body", "education", "band"]),
         ({"education": {"level": 11}}, ["body", "education", "level"]),
         ({"sex": "X"}, ["body", "sex"]),
@@ -164,7 +174,9 @@ async def test_writes_need_a_token_and_verification_needs_an_operator(
     assert (await client.post("/residents", json=registration())).status_code == 401
     wrong = {"Authorization": "Bearer nope"}
     assert (await client.post("/residents", json=registration(), headers=wrong)).status_code == 401
-    resident = await register(client, headers=WALUYA_ADMIN, address={"street": "x", "desa_kode": WALUYA})
+    resident = await register(
+        client, headers=WALUYA_ADMIN, address={"street": "x", "desa_kode": WALUYA}
+    )
     response = await client.post(
         f"/residents/{resident['resident_id']}/verify", json={"officer": "A"}, headers=WALUYA_ADMIN
     )
@@ -192,7 +204,8 @@ async def test_verification_issues_the_ak1_card_to_adults(
     assert json.loads(changed.body)["status"] == "active"
     page = await client.get(f"/residents/{resident['resident_id']}/ak1", headers=OPERATOR)
     assert page.status_code == 200
-    assert card["number"] in page.text and "Budi Santoso" in page.text
+    assert card["number"] in page.text
+    assert "Budi Santoso" in page.text
     again = await client.post(
         f"/residents/{resident['resident_id']}/verify", json={"officer": "B"}, headers=OPERATOR
     )
@@ -214,7 +227,9 @@ async def test_a_seeker_under_18_is_verified_but_refused_the_card_with_the_reaso
     card = await client.post(f"/residents/{resident['resident_id']}/ak1", headers=OPERATOR)
     assert card.status_code == 409
     assert "18" in card.json()["detail"]
-    assert (await client.get(f"/residents/{resident['resident_id']}/ak1", headers=OPERATOR)).status_code == 409
+    assert (
+        await client.get(f"/residents/{resident['resident_id']}/ak1", headers=OPERATOR)
+    ).status_code == 409
 
 
 async def test_a_missed_report_lapses_the_seeker_and_reporting_in_reactivates(
@@ -231,9 +246,15 @@ async def test_a_missed_report_lapses_the_seeker_and_reporting_in_reactivates(
     )  # fmt: skip
     async with EventTap(settings.amqp_url, pattern="registry.resident_status_changed.v1") as tap:
         async with app.state.pool.acquire() as conn:
-            assert await services.sweep(conn, now=__import__("datetime").datetime.now(
-                __import__("datetime").UTC)) == 1
-        assert (await client.get(f"/residents/{rid}", headers=OPERATOR)).json()["status"] == "lapsed"
+            assert (
+                await services.sweep(
+                    conn, now=__import__("datetime").datetime.now(__import__("datetime").UTC)
+                )
+                == 1
+            )
+        assert (await client.get(f"/residents/{rid}", headers=OPERATOR)).json()[
+            "status"
+        ] == "lapsed"
         reported = await client.post(f"/residents/{rid}/report-in", headers=OPERATOR)
         messages = await tap.wait_for("registry.resident_status_changed.v1", 2)
     assert reported.json()["status"] == "active"
@@ -243,10 +264,15 @@ async def test_a_missed_report_lapses_the_seeker_and_reporting_in_reactivates(
 
 async def test_search_filters_and_pages(client: httpx.AsyncClient) -> None:
     for _ in range(3):
-        await register(client, skills=["menjahit"], address={"street": "x", "desa_kode": "32.16.20.2001"})
-    await register(client, skills=["pengelasan"], education={"level": 8, "major": "Teknik Industri"})
+        await register(
+            client, skills=["menjahit"], address={"street": "x", "desa_kode": "32.16.20.2001"}
+        )
+    await register(
+        client, skills=["pengelasan"], education={"level": 8, "major": "Teknik Industri"}
+    )
     page = (await client.get("/residents?skill=menjahit&limit=2", headers=OPERATOR)).json()
-    assert page["total"] == 3 and len(page["items"]) == 2
+    assert page["total"] == 3
+    assert len(page["items"]) == 2
     rest = (await client.get("/residents?skill=menjahit&limit=2&offset=2", headers=OPERATOR)).json()
     assert len(rest["items"]) == 1
     by_kecamatan = (await client.get("/residents?kecamatan=32.16.20", headers=OPERATOR)).json()
@@ -268,7 +294,8 @@ async def test_profile_and_domicile_changes_publish_events(
         EventTap(settings.amqp_url, exchange="kerjalokal.restricted") as restricted,
     ):
         updated = await client.patch(
-            f"/residents/{rid}", json={"skills": ["Las Listrik", "bubut"], "phone": "0813 1111 2222"},
+            f"/residents/{rid}",
+            json={"skills": ["Las Listrik", "bubut"], "phone": "0813 1111 2222"},
             headers=OPERATOR,
         )
         assert updated.status_code == 200, updated.text
@@ -283,11 +310,18 @@ async def test_profile_and_domicile_changes_publish_events(
     assert updated.json()["skills"] == ["bubut", "las listrik"]
     assert moved.json()["domicile"]["is_local"] is False
     bodies = [json.loads(m.body) for m in messages]
-    assert bodies[0]["changed"] == ["skills"] and bodies[0]["profile"]["skills"] == ["bubut", "las listrik"]
-    assert bodies[1]["changed"] == ["domicile"] and bodies[1]["profile"]["domicile"]["is_local"] is False
+    assert bodies[0]["changed"] == ["skills"]
+    assert bodies[0]["profile"]["skills"] == [
+        "bubut",
+        "las listrik",
+    ]
+    assert bodies[1]["changed"] == ["domicile"]
+    assert bodies[1]["profile"]["domicile"]["is_local"] is False
     assert bodies[1]["version"] > bodies[0]["version"]
     assert json.loads(contact.body)["phone"] == "+6281311112222"
-    assert (await client.patch(f"/residents/{rid}", json={"status": "placed"}, headers=OPERATOR)).status_code == 422
+    assert (
+        await client.patch(f"/residents/{rid}", json={"status": "placed"}, headers=OPERATOR)
+    ).status_code == 422
 
 
 async def test_the_nik_is_encrypted_and_found_by_a_keyed_hmac(
@@ -299,8 +333,11 @@ async def test_the_nik_is_encrypted_and_found_by_a_keyed_hmac(
     assert payload["nik"].encode() not in row["personal"]
     assert payload["full_name"].encode() not in row["personal"]
     assert row["nik_hmac"] != hashlib.sha256(payload["nik"].encode()).digest()
-    dump = json.dumps([dict(r) for r in await app.state.pool.fetch("SELECT * FROM resident")], default=str)
-    assert payload["nik"] not in dump and payload["full_name"] not in dump
+    dump = json.dumps(
+        [dict(r) for r in await app.state.pool.fetch("SELECT * FROM resident")], default=str
+    )
+    assert payload["nik"] not in dump
+    assert payload["full_name"] not in dump
 
 
 async def test_operations_endpoints(client: httpx.AsyncClient) -> None:

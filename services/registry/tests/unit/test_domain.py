@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from registry.domain import (
     Ak1Expired,
     ContactChannel,

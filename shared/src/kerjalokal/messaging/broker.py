@@ -5,6 +5,7 @@ import logging
 
 from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker
+from yarl import URL
 
 from .consumer import reliable_consumer
 
@@ -13,8 +14,7 @@ def make_broker(
     amqp_url: str, *, service: str, prefetch: int = 32, retry_backoff: float = 0.25
 ) -> RabbitBroker:
     broker = RabbitBroker(
-        amqp_url,
-        client_properties={"connection_name": service},
+        str(URL(amqp_url).update_query(name=service)),  # names the connection for operators
         default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=20,

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any
 
 import asyncpg
+from aio_pika import IncomingMessage
 from faststream import BaseMiddleware
 from faststream.exceptions import HandlerException
 from faststream.rabbit import RabbitBroker
@@ -71,6 +72,11 @@ class ReliableConsumer(BaseMiddleware):
         self._broker = broker
         self._backoff = backoff
 
+    @property
+    def _raw(self) -> IncomingMessage:
+        assert self.msg is not None
+        return self.msg
+
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
         delay = self._backoff
         while True:
@@ -103,7 +109,7 @@ class ReliableConsumer(BaseMiddleware):
             return await self._dead_letter("failed", exc_val, attempt)
         log.warning(
             "handler failed on %s (attempt %d of %d): %s",
-            self.msg.message_id,
+            self._raw.message_id,
             attempt,
             MAX_ATTEMPTS,
             type(exc_val).__name__,
@@ -112,10 +118,11 @@ class ReliableConsumer(BaseMiddleware):
         return False
 
     def _attempt(self) -> int:
-        return int((self.msg.headers or {}).get("x-delivery-count", 0)) + 1
+        count = (self._raw.headers or {}).get("x-delivery-count", 0)
+        return int(count if isinstance(count, int | str) else 0) + 1
 
     async def _dead_letter(self, reason: str, exc: Exception, attempt: int) -> bool:
-        raw = self.msg
+        raw = self._raw
         queue = self.context.get_local("handler_").queue.name
         headers = dict(raw.headers or {}) | {
             "x-kerjalokal-reason": reason,

@@ -6,6 +6,8 @@ from uuid import UUID
 
 import asyncpg
 
+from .consumer import PermanentError
+
 
 async def handle_once(
     pool: asyncpg.Pool,
@@ -15,12 +17,16 @@ async def handle_once(
     apply: Callable[[asyncpg.Connection], Awaitable[object]],
 ) -> bool:
     """Run `apply` in one transaction with the inbox row; False when the event was seen before."""
+    if not event_id:
+        raise PermanentError(
+            "the message has no id (message_id / ce-id), so it cannot be deduplicated"
+        )
     async with pool.acquire() as conn, conn.transaction():
         first_time = await conn.fetchval(
             "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)"
             " ON CONFLICT DO NOTHING RETURNING true",
             consumer,
-            UUID(str(event_id)),
+            str(event_id),
         )
         if not first_time:
             return False

@@ -14,7 +14,7 @@ CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
 
 CREATE TABLE inbox (
     consumer     text        NOT NULL,
-    event_id     uuid        NOT NULL,
+    event_id     text        NOT NULL,  -- ce-id: unique per source, any string by the spec
     processed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );

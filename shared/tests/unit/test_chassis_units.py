@@ -1,0 +1,61 @@
+"""Chassis pieces that need no server."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
+
+from kerjalokal.events.vacancies import ResidentHiredV1
+from kerjalokal.logging import redact
+from kerjalokal.messaging import consumer_queue
+from kerjalokal.messaging.consumer import describe
+from kerjalokal.messaging.envelope import ce_headers
+
+
+def test_cloudevents_headers() -> None:
+    event_id = uuid4()
+    headers = ce_headers(
+        event_id=event_id, event_type="registry.resident_registered.v1", service="registry",
+        subject="abc", time=datetime(2026, 11, 28, tzinfo=UTC),
+    )  # fmt: skip
+    assert headers == {
+        "ce-specversion": "1.0", "ce-id": str(event_id), "ce-source": "/kerjalokal/registry",
+        "ce-type": "registry.resident_registered.v1", "ce-time": "2026-11-28T00:00:00+00:00",
+        "ce-subject": "abc",
+    }  # fmt: skip
+
+
+def test_consumer_queues_are_quorum_with_a_delivery_limit_and_dead_letters() -> None:
+    queue = consumer_queue("registry", "resident_hired", ResidentHiredV1)
+    assert queue.name == "registry.resident_hired"
+    assert queue.routing_key == "vacancies.resident_hired.v1"
+    assert queue.arguments["x-queue-type"] == "quorum"
+    assert queue.arguments["x-delivery-limit"] >= 10
+    assert queue.arguments["x-dead-letter-exchange"] == "kerjalokal.dlx"
+    assert queue.arguments["x-dead-letter-strategy"] == "at-least-once"
+    assert queue.arguments["x-overflow"] == "reject-publish"
+
+
+def test_a_validation_reason_names_fields_but_never_repeats_values() -> None:
+    payload = ResidentHiredV1.example().model_dump(mode="json") | {
+        "contract_type": "3216014508010003"
+    }
+    with pytest.raises(ValidationError) as invalid:
+        ResidentHiredV1.model_validate(payload)
+    reason = describe(invalid.value)
+    assert reason.startswith("contract_type:")
+    assert "3216014508010003" not in reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("nik 3216014508010003 rejected", "nik [NIK] rejected"),
+        ("call +6281234567890 or 081234567890", "call [PHONE] or [PHONE]"),
+        ("mail siti@example.org now", "mail [EMAIL] now"),
+        ("order 12345 of 2026-11-28", "order 12345 of 2026-11-28"),
+    ],
+)
+def test_log_lines_are_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
