@@ -338,3 +338,25 @@ async def read_log(amqp_url: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
             except TimeoutError:
                 pass
         return found
+
+
+async def test_purge_forgets_old_published_events_and_inbox_keys_only(rig: Rig) -> None:
+    await commit(rig, hired(), hired(), hired())
+    await rig.pool.execute(
+        "UPDATE outbox SET published_at = now() - interval '8 days'"
+        " WHERE seq = (SELECT min(seq) FROM outbox)"
+    )
+    await rig.pool.execute(
+        "UPDATE outbox SET published_at = now() WHERE seq = (SELECT max(seq) FROM outbox)"
+    )
+    await rig.pool.execute(
+        "INSERT INTO inbox (consumer, event_id, processed_at) VALUES"
+        " ('c', 'old', now() - interval '31 days'), ('c', 'recent', now())"
+    )
+    async with rig.pool.acquire() as conn:
+        assert await outbox.purge(conn) == 2
+        waiting, oldest = await outbox.lag(conn)
+    assert await rig.pool.fetchval("SELECT count(*) FROM outbox") == 2
+    assert await rig.pool.fetchval("SELECT array_agg(event_id) FROM inbox") == ["recent"]
+    assert waiting == 1
+    assert oldest >= 0

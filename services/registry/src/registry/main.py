@@ -17,8 +17,15 @@ from faststream.specification import AsyncAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
+from kerjalokal.events import registry as registry_events
 from kerjalokal.logging import configure_logging
-from kerjalokal.messaging import OutboxRelay, declare_topology, make_broker
+from kerjalokal.messaging import (
+    OutboxRelay,
+    declare_topology,
+    document_publications,
+    make_broker,
+    outbox,
+)
 
 from . import api, handlers, repository, services
 from .config import Settings
@@ -27,23 +34,33 @@ from .crypto import PersonalDataCipher
 SERVICE = "registry"
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(SERVICE)
+PUBLISHES = (
+    registry_events.ResidentRegisteredV1,
+    registry_events.ResidentVerifiedV1,
+    registry_events.ResidentProfileUpdatedV1,
+    registry_events.ResidentStatusChangedV1,
+    registry_events.ResidentContactChangedV1,
+)
 
 
 def build_broker(settings: Settings) -> RabbitBroker:
     broker = make_broker(settings.amqp_url, service=SERVICE, prefetch=settings.prefetch)
     broker.include_router(handlers.router)
+    document_publications(broker, PUBLISHES)
     return broker
 
 
-async def _sweep_forever(pool: asyncpg.Pool, interval: float) -> None:
+async def _housekeeping(pool: asyncpg.Pool, interval: float) -> None:
+    """Lapse and expire AK/1 cards when due; forget old outbox and inbox rows."""
     while True:
         try:
             async with pool.acquire() as conn:
                 moved = await services.sweep(conn, now=datetime.now(UTC))
+                await outbox.purge(conn)
             if moved:
                 log.info("status sweep moved %d residents", moved)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("status sweep skipped: %s", type(exc).__name__)
+            log.warning("housekeeping skipped: %s", type(exc).__name__)
         await asyncio.sleep(interval)
 
 
@@ -66,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.background = set()
         tasks = [
             asyncio.create_task(OutboxRelay(pool, broker, service=SERVICE).run()),
-            asyncio.create_task(_sweep_forever(pool, settings.sweep_interval_seconds)),
+            asyncio.create_task(_housekeeping(pool, settings.sweep_interval_seconds)),
         ]
         try:
             yield

@@ -344,9 +344,12 @@ async def test_operations_endpoints(client: httpx.AsyncClient) -> None:
     assert (await client.get("/health")).json() == {"status": "ok"}
     assert (await client.get("/ready")).json() == {"database": "ok", "broker": "ok"}
     metrics = await client.get("/metrics")
-    assert "http_requests_total" in metrics.text or "http_request" in metrics.text
+    assert "http_request" in metrics.text
+    assert "kerjalokal_outbox_published_total" in metrics.text
+    assert "faststream_received_messages" in metrics.text
     asyncapi = (await client.get("/asyncapi.json")).json()
     assert any("resident_hired" in name for name in asyncapi["channels"])
+    assert "registry.resident_registered.v1" in asyncapi["channels"]
     assert (await client.get("/asyncapi/")).status_code == 200
     assert (await client.post("/asyncapi/try", json={})).status_code in (404, 405)
     openapi = (await client.get("/openapi.json")).json()

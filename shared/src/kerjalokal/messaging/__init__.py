@@ -1,6 +1,7 @@
 from . import inbox, outbox
 from .broker import make_broker
 from .consumer import PermanentError
+from .documentation import document_publications
 from .outbox import OutboxRelay
 from .topology import (
     DLX,
@@ -22,6 +23,7 @@ __all__ = [
     "consumer_queue",
     "dead_letter_queue",
     "declare_topology",
+    "document_publications",
     "inbox",
     "make_broker",
     "outbox",

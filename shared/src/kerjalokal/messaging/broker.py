@@ -5,6 +5,8 @@ import logging
 
 from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from prometheus_client import REGISTRY
 from yarl import URL
 
 from .consumer import reliable_consumer
@@ -19,6 +21,7 @@ def make_broker(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=20,
         log_level=logging.DEBUG,
+        middlewares=[RabbitPrometheusMiddleware(registry=REGISTRY, app_name=service)],
     )
     broker.add_middleware(reliable_consumer(broker, backoff=retry_backoff))
     return broker

@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from faststream.rabbit import RabbitBroker
+from prometheus_client import Counter, Gauge
 
 from kerjalokal.events import Event
 
@@ -25,6 +26,11 @@ from .envelope import CONTENT_TYPE, ce_headers
 from .topology import EVENTS, RESTRICTED, exchange_for
 
 log = logging.getLogger("kerjalokal.outbox")
+PUBLISHED = Counter("kerjalokal_outbox_published", "Events published and confirmed", ["service"])
+FAILED = Counter("kerjalokal_outbox_publish_failures", "Publishes that failed", ["service"])
+OLDEST = Gauge(
+    "kerjalokal_outbox_oldest_unpublished_seconds", "Age of the oldest unsent event", ["service"]
+)
 
 CHANNEL = "kerjalokal_outbox"
 _EXCHANGES = {EVENTS.name: EVENTS, RESTRICTED.name: RESTRICTED}
@@ -111,6 +117,7 @@ class OutboxRelay:
                 while True:
                     self._wake.clear()
                     if await self.relay_once(conn) < self._batch_size:
+                        OLDEST.labels(self._service).set((await lag(conn))[1])
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), self._poll_interval)
             finally:
@@ -146,6 +153,7 @@ class OutboxRelay:
                 confirmed,
             )
             self.published += len(confirmed)
+            PUBLISHED.labels(self._service).inc(len(confirmed))
         if len(confirmed) < len(rows):
             await asyncio.sleep(self._poll_interval)
         return len(rows)
@@ -174,8 +182,32 @@ class OutboxRelay:
 
     async def _record_failure(self, conn: asyncpg.Connection, seq: int, exc: BaseException) -> None:
         log.warning("outbox publish failed at seq %s: %s", seq, type(exc).__name__)
+        FAILED.labels(self._service).inc()
         await conn.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = $1",
             seq,
             f"{type(exc).__name__}: {exc}"[:500],
         )
+
+
+async def purge(conn: asyncpg.Connection, *, outbox_days: int = 7, inbox_days: int = 30) -> int:
+    """Forget published events and old inbox keys; the event log stream keeps the history.
+    The inbox window must outlast any redelivery, so it is much longer than a broker outage."""
+    published = await conn.execute(
+        "DELETE FROM outbox WHERE published_at < now() - make_interval(days => $1)", outbox_days
+    )
+    seen = await conn.execute(
+        "DELETE FROM inbox WHERE processed_at < now() - make_interval(days => $1)", inbox_days
+    )
+    return int(published.split()[-1]) + int(seen.split()[-1])
+
+
+async def lag(conn: asyncpg.Connection) -> tuple[int, float]:
+    """How many events wait to be published, and the age in seconds of the oldest."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS waiting,"
+        " coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float AS oldest"
+        " FROM outbox WHERE published_at IS NULL"
+    )
+    assert row is not None
+    return row["waiting"], row["oldest"]
