@@ -97,6 +97,7 @@ def main() -> int:
             return 0
         print("Ctrl-C to stop / tekan Ctrl-C untuk berhenti")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in background
         while all(p.poll() is None for p in processes):
             time.sleep(1)
         print("a service stopped; see its log", file=sys.stderr)
