@@ -28,7 +28,8 @@ class Event(BaseModel):
     @classmethod
     def example(cls) -> "Event":
         extra = cls.model_config.get("json_schema_extra")
-        assert isinstance(extra, dict), f"{cls.__name__} has no example"
+        if not isinstance(extra, dict):
+            raise TypeError(f"{cls.__name__} has no example")
         examples: Any = extra["examples"]
         return cls.model_validate(examples[0])
 

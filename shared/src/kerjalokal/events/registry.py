@@ -1,15 +1,16 @@
 """Events published by the registry. None carries a NIK, name, phone, email or street address,
 except `ResidentContactChangedV1`, which is restricted."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from .base import Event, example
 
 RESIDENT_ID = "7b0f6a6e-2f0e-4d7e-9a57-2f1c1f0b9a01"
+Status = Literal["registered", "verified", "active", "lapsed", "placed", "expired"]
 
 
 class Domicile(BaseModel):
@@ -89,9 +90,9 @@ class ResidentRegisteredV1(Event):
 
     resident_id: UUID
     version: int
-    registered_at: datetime
+    registered_at: AwareDatetime
     registered_by: Literal["operator", "village_admin", "bulk_import"]
-    status: str
+    status: Status
     profile: Profile
 
 
@@ -114,8 +115,8 @@ class ResidentVerifiedV1(Event):
 
     resident_id: UUID
     version: int
-    verified_at: datetime
-    status: str
+    verified_at: AwareDatetime
+    status: Status
     ak1_issued: bool
     ak1_valid_until: date | None = None
     ak1_refusal_reason: str | None = None
@@ -137,9 +138,9 @@ class ResidentProfileUpdatedV1(Event):
 
     resident_id: UUID
     version: int
-    updated_at: datetime
+    updated_at: AwareDatetime
     changed: tuple[str, ...]
-    status: str
+    status: Status
     profile: Profile
 
 
@@ -159,9 +160,9 @@ class ResidentStatusChangedV1(Event):
 
     resident_id: UUID
     version: int
-    changed_at: datetime
-    previous_status: str
-    status: str
+    changed_at: AwareDatetime
+    previous_status: Status
+    status: Status
     reason: str
 
 
@@ -186,7 +187,7 @@ class ResidentContactChangedV1(Event):
 
     resident_id: UUID
     version: int
-    changed_at: datetime
+    changed_at: AwareDatetime
     full_name: str
     phone: str | None = None
     email: str | None = None

@@ -1,10 +1,9 @@
 """Events published by training (the ones other services already consume)."""
 
-from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from .base import Event, example
 
@@ -42,7 +41,7 @@ class ResidentEnrolledV1(Event):
     programme_id: UUID
     institution_id: UUID
     vocation: str
-    enrolled_at: datetime
+    enrolled_at: AwareDatetime
 
 
 class EnrollmentWithdrawnV1(Event):
@@ -54,7 +53,7 @@ class EnrollmentWithdrawnV1(Event):
     resident_id: UUID
     session_id: UUID
     reason: str
-    withdrawn_at: datetime
+    withdrawn_at: AwareDatetime
 
 
 class TrainingCompletedV1(Event):
@@ -80,4 +79,4 @@ class TrainingCompletedV1(Event):
     session_id: UUID
     passed: bool
     certified_skills: tuple[CertifiedSkill, ...] = ()
-    completed_at: datetime
+    completed_at: AwareDatetime

@@ -1,8 +1,10 @@
 """Events published by vacancies (the ones other services already consume)."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import ClassVar, Literal
 from uuid import UUID
+
+from pydantic import AwareDatetime
 
 from .base import Event, example
 
@@ -34,4 +36,4 @@ class ResidentHiredV1(Event):
     contract_type: Literal["pkwt", "pkwtt", "magang"]
     source: Literal["application", "referral", "placement_report"]
     is_local: bool
-    hired_at: datetime
+    hired_at: AwareDatetime
