@@ -1,0 +1,49 @@
+"""docker-compose.yml cannot run here (no Docker engine); these keep it true to the code."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import SecretStr
+
+from registry.config import Settings as RegistrySettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
+SETTINGS = {"registry": RegistrySettings}
+PORTS = {"console": 8000, "registry": 8001, "vacancies": 8002, "training": 8003, "notify": 8004}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_is_deployed_from_its_own_dockerfile(service: str) -> None:
+    spec = COMPOSE["services"][service]
+    assert spec["build"]["dockerfile"] == f"services/{service}/Dockerfile"
+    assert (ROOT / spec["build"]["dockerfile"]).exists()
+    assert f"{PORTS[service]}:{PORTS[service]}" in spec["ports"]
+    assert "healthcheck" in spec
+    assert set(spec["depends_on"]) == {"rabbitmq", "postgres"}
+    assert all(dep["condition"] == "service_healthy" for dep in spec["depends_on"].values())
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_secret_of_a_service_is_required_without_a_default(service: str) -> None:
+    environment = COMPOSE["services"][service]["environment"]
+    settings = SETTINGS[service]
+    secrets = [
+        field.alias
+        for field in settings.model_fields.values()
+        if field.annotation is SecretStr and field.alias
+    ]
+    assert secrets
+    for name in secrets:
+        assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", str(environment[name])), name
+
+
+def test_infrastructure_has_healthchecks_and_one_database_per_service() -> None:
+    assert "healthcheck" in COMPOSE["services"]["rabbitmq"]
+    assert "healthcheck" in COMPOSE["services"]["postgres"]
+    init = (ROOT / "deploy" / "postgres" / "init-databases.sql").read_text()
+    for service in SERVICES:
+        assert f"kerjalokal_{service}" in init
