@@ -205,10 +205,16 @@ async def history(resident_id: UUID, conn: Conn, who: Who) -> list[dict[str, Any
 async def start_import(request: Request, who: Operator, file: UploadFile = File(...)) -> ImportOut:
     """Import the office's existing seeker list (CSV, columns in docs). Valid rows are imported,
     bad rows reported by line; the same file again changes nothing. Poll the job for progress."""
+    limit = request.app.state.settings.max_import_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise HTTPException(
+            413, f"Berkas terlalu besar / file too large: at most {limit // 1_048_576} MiB per file"
+        )
     job = await imports.start(
         request.app.state.pool,
         cipher=request.app.state.cipher,
-        content=await file.read(),
+        content=content,
         filename=file.filename or "upload.csv",
         actor=who,
         background=request.app.state.background,

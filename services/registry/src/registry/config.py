@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8001", alias="REGISTRY_PUBLIC_URL")
     sweep_interval_seconds: float = Field(default=3600.0, alias="REGISTRY_SWEEP_INTERVAL")
     prefetch: int = Field(default=32, alias="REGISTRY_PREFETCH")
+    max_import_bytes: int = Field(default=100 * 1024 * 1024, alias="REGISTRY_MAX_IMPORT_BYTES")
 
     @field_validator("village_admin_tokens", mode="before")
     @classmethod

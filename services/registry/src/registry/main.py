@@ -27,7 +27,7 @@ from kerjalokal.messaging import (
     outbox,
 )
 
-from . import api, handlers, repository, services
+from . import api, handlers, imports, repository, services
 from .config import Settings
 from .crypto import PersonalDataCipher
 
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         async with pool.acquire() as conn:
             await migrate(conn, chassis_migrations() + service_migrations(MIGRATIONS))
+        if interrupted := await imports.fail_interrupted(pool):
+            log.warning("%d import job(s) stopped by the last shutdown marked failed", interrupted)
         broker.context.set_global("pool", pool)
         await broker.connect()
         await declare_topology(broker, service=SERVICE)

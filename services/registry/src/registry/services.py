@@ -42,7 +42,7 @@ S = ResidentStatus
 
 @dataclass(frozen=True)
 class Actor:
-    role: Literal["operator", "village_admin", "system"]
+    role: Literal["operator", "village_admin", "bulk_import", "system"]
     name: str
     desa_kode: str | None = None
 
@@ -222,7 +222,7 @@ def registered_events(row: Any, personal: dict[str, Any], *, now: datetime) -> l
             resident_id=row["resident_id"],
             version=row["version"],
             registered_at=now,
-            registered_by=kind if kind != "system" else "bulk_import",
+            registered_by=kind,
             status=row["status"],
             profile=profile(row),
         ),
