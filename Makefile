@@ -29,7 +29,7 @@ test-unit: setup  ## only the fast tests (no servers)
 lint: setup  ## ruff lint and format check, mypy
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy shared/src services/registry/src
+	$(UV) run --frozen mypy shared/src services/*/src
 
 format: setup  ## apply ruff's fixes and formatting
 	$(UV) run --frozen ruff check --fix .

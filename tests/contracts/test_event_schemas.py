@@ -41,6 +41,8 @@ PERSONAL_WORDS = {
 # (schema path, why it is not personal data). Keep this list short and every reason concrete.
 NOT_PERSONAL = {
     "$defs.Certificate.properties.name": "the certificate's title (e.g. 'Juru Las Tingkat 1')",
+    "properties.company_name": "a company's registered name (a business, not a person)",
+    "properties.work_address": "the workplace (a factory in an industrial estate), not a home",
 }
 
 

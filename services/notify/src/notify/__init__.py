@@ -1,0 +1,1 @@
+"""Kerja Lokal notify: job board, feeds, agency webhooks, resident messages"""

@@ -1,0 +1,2 @@
+"""Kerja Lokal training: institutions, programmes, sessions, enrollments, completions,
+apprenticeships."""

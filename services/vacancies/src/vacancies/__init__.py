@@ -1,0 +1,1 @@
+"""Kerja Lokal vacancies: partner companies, vacancies, matching, applications, hires"""
