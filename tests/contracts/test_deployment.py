@@ -11,7 +11,9 @@ from registry.config import Settings as RegistrySettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
+SERVICES = sorted(  # every service that can start
+    p.name for p in (ROOT / "services").iterdir() if (p / "src" / p.name / "main.py").exists()
+)
 SETTINGS = {"registry": RegistrySettings}
 PORTS = {"console": 8000, "registry": 8001, "vacancies": 8002, "training": 8003, "notify": 8004}
 

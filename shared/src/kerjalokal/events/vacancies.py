@@ -25,6 +25,34 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
+class CompanyRegisteredV1(Event):
+    """A company joined (registered by an operator or by its own HR); not yet verified."""
+
+    TYPE: ClassVar[str] = "vacancies.company_registered.v1"
+    SUBJECT: ClassVar[str] = "company_id"
+    model_config = example(
+        {
+            "company_id": COMPANY_ID,
+            "company_name": "PT Contoh Manufaktur Indonesia",
+            "kbli_code": "29100",
+            "kbli_version": "2020",
+            "industrial_estate": "Kawasan Industri Jababeka",
+            "desa_kode": "32.16.04.2001",
+            "kecamatan_kode": "32.16.04",
+            "registered_at": "2026-10-30T09:00:00+07:00",
+        }
+    )
+
+    company_id: UUID
+    company_name: str
+    kbli_code: str
+    kbli_version: str
+    industrial_estate: str | None = None
+    desa_kode: str
+    kecamatan_kode: str
+    registered_at: AwareDatetime
+
+
 class CompanyVerifiedV1(Event):
     """An operator checked a partner company (NIB, KBLI); it may now publish vacancies."""
 
@@ -55,11 +83,12 @@ class CompanyVerifiedV1(Event):
     verified_at: AwareDatetime
 
 
-class PartnershipRecordedV1(Event):
+class PartnershipSignedV1(Event):
     """A company's MoU with the office: its local-hire commitment, its period and its status.
-    Published when signed and whenever it changes (the newest wins)."""
+    Published when signed and again whenever it changes (suspended, ended, amended): the one
+    with the latest `recorded_at` holds."""
 
-    TYPE: ClassVar[str] = "vacancies.partnership_recorded.v1"
+    TYPE: ClassVar[str] = "vacancies.partnership_signed.v1"
     SUBJECT: ClassVar[str] = "partnership_id"
     model_config = example(
         {
@@ -102,45 +131,41 @@ class EducationBand(_Frozen):
     majors: tuple[str, ...] = ()
 
 
-class VacancyPublishedV1(Event):
-    """An operator approved a vacancy: it is open to applications until `valid_until`. Carries
-    everything a job board, a feed or a matcher needs (Perpres 57/2023 and the Bekasi fields)."""
+_VACANCY = {
+    "vacancy_id": VACANCY_ID,
+    "company_id": COMPANY_ID,
+    "company_name": "PT Contoh Manufaktur Indonesia",
+    "company_verified": True,
+    "industrial_estate": "Kawasan Industri Jababeka",
+    "title": "Operator Las (Welder)",
+    "description": "Mengelas komponen rangka sesuai gambar kerja.",
+    "kbji_code": "7212.01",
+    "openings": 10,
+    "published_at": "2026-11-05T09:00:00+07:00",
+    "valid_until": "2026-12-05",
+    "age_min": 18,
+    "age_max": 35,
+    "age_reason": "Program pemagangan berbatas usia",
+    "sex": None,
+    "education": {"minimum": 5, "maximum": None, "track": "kejuruan", "majors": []},
+    "skills": ["pengelasan"],
+    "experience_years": 0,
+    "wage": {"minimum": 5558515, "maximum": 6000000, "period": "bulan", "currency": "IDR"},
+    "work_desa_kode": "32.16.04.2001",
+    "work_kecamatan_kode": "32.16.04",
+    "work_address": "Kawasan Industri Jababeka Blok A",
+    "contract_type": "pkwt",
+    "contract_months": 12,
+    "shifts": ["pagi", "malam"],
+    "local_share_percent": 60,
+    "outsourcing": False,
+    "disability_friendly": True,
+    "how_to_apply": "Daftar melalui petugas Disnaker atau admin desa.",
+}
 
-    TYPE: ClassVar[str] = "vacancies.vacancy_published.v1"
-    SUBJECT: ClassVar[str] = "vacancy_id"
-    model_config = example(
-        {
-            "vacancy_id": VACANCY_ID,
-            "company_id": COMPANY_ID,
-            "company_name": "PT Contoh Manufaktur Indonesia",
-            "company_verified": True,
-            "industrial_estate": "Kawasan Industri Jababeka",
-            "title": "Operator Las (Welder)",
-            "description": "Mengelas komponen rangka sesuai gambar kerja.",
-            "kbji_code": "7212.01",
-            "openings": 10,
-            "published_at": "2026-11-05T09:00:00+07:00",
-            "valid_until": "2026-12-05",
-            "age_min": 18,
-            "age_max": 35,
-            "age_reason": "Program pemagangan berbatas usia",
-            "sex": None,
-            "education": {"minimum": 5, "maximum": None, "track": "kejuruan", "majors": []},
-            "skills": ["pengelasan"],
-            "experience_years": 0,
-            "wage": {"minimum": 5558515, "maximum": 6000000, "period": "bulan", "currency": "IDR"},
-            "work_desa_kode": "32.16.04.2001",
-            "work_kecamatan_kode": "32.16.04",
-            "work_address": "Kawasan Industri Jababeka Blok A",
-            "contract_type": "pkwt",
-            "contract_months": 12,
-            "shifts": ["pagi", "malam"],
-            "local_share_percent": 60,
-            "outsourcing": False,
-            "disability_friendly": True,
-            "how_to_apply": "Daftar melalui petugas Disnaker atau admin desa.",
-        }
-    )
+
+class Vacancy(BaseModel):
+    """The public face of a vacancy, the same in `vacancy_published` and `vacancy_updated`."""
 
     vacancy_id: UUID
     company_id: UUID
@@ -173,6 +198,37 @@ class VacancyPublishedV1(Event):
     how_to_apply: str
 
 
+class VacancyPublishedV1(Vacancy, Event):
+    """An operator approved a vacancy: it is open to applications until `valid_until`. Carries
+    everything a job board, a feed or a matcher needs (Perpres 57/2023 and the Bekasi fields)."""
+
+    TYPE: ClassVar[str] = "vacancies.vacancy_published.v1"
+    SUBJECT: ClassVar[str] = "vacancy_id"
+    model_config = example(_VACANCY)
+
+
+class VacancyUpdatedV1(Vacancy, Event):
+    """A published vacancy changed (openings left after a hire, validity extended, text
+    corrected after a new review): the whole public vacancy again, as in `vacancy_published`,
+    with the names of the changed fields. Job boards replace what they show."""
+
+    TYPE: ClassVar[str] = "vacancies.vacancy_updated.v1"
+    SUBJECT: ClassVar[str] = "vacancy_id"
+    model_config = example(
+        _VACANCY
+        | {
+            "openings": 9,
+            "version": 2,
+            "changed": ["openings"],
+            "updated_at": "2026-11-12T10:00:00+07:00",
+        }
+    )
+
+    version: int
+    changed: tuple[str, ...]
+    updated_at: AwareDatetime
+
+
 class VacancyClosedV1(Event):
     """A published vacancy stopped taking applications: closed by the company, filled by its
     last hire, withdrawn, or expired at the end of its validity. It leaves every job board."""
@@ -183,7 +239,7 @@ class VacancyClosedV1(Event):
         {
             "vacancy_id": VACANCY_ID,
             "company_id": COMPANY_ID,
-            "outcome": "filled",
+            "reason": "filled",
             "hires": 10,
             "closed_at": "2026-11-28T16:00:00+07:00",
         }
@@ -191,7 +247,7 @@ class VacancyClosedV1(Event):
 
     vacancy_id: UUID
     company_id: UUID
-    outcome: VacancyEnd
+    reason: VacancyEnd
     hires: int
     closed_at: AwareDatetime
 
@@ -236,6 +292,33 @@ class CandidatesMatchedV1(Event):
     matched_at: AwareDatetime
     eligible: int
     candidates: tuple[Candidate, ...]
+
+
+class ApplicationSubmittedV1(Event):
+    """A seeker applied (through an operator or their village admin) or an operator referred
+    them to a vacancy. One application per seeker per vacancy."""
+
+    TYPE: ClassVar[str] = "vacancies.application_submitted.v1"
+    SUBJECT: ClassVar[str] = "application_id"
+    model_config = example(
+        {
+            "application_id": "2f1e0d9c-8b7a-4c6d-5e4f-3a2b1c0d9e8f",
+            "vacancy_id": VACANCY_ID,
+            "company_id": COMPANY_ID,
+            "resident_id": RESIDENT_ID,
+            "channel": "referral",
+            "submitted_by": "operator",
+            "submitted_at": "2026-11-06T10:00:00+07:00",
+        }
+    )
+
+    application_id: UUID
+    vacancy_id: UUID
+    company_id: UUID
+    resident_id: UUID
+    channel: Literal["application", "referral"]
+    submitted_by: Literal["operator", "village_admin", "resident"]
+    submitted_at: AwareDatetime
 
 
 class ApplicationStatusChangedV1(Event):
