@@ -91,7 +91,9 @@ def main() -> int:
         print("\nKerja Lokal is running / sedang berjalan:")
         for service in SERVICES:
             url = f"http://127.0.0.1:{service.port}"
-            print(f"  {service.name:<10} {url:<24} {service.what}  (API docs: {url}/docs)")
+            print(f"  {service.name:<10} {url:<24} {service.what}")
+            print(f"  {'':<10} API {url}/docs  AsyncAPI {url}/asyncapi/  {url}/health  {url}/ready"
+                  f"  {url}/metrics")  # fmt: skip
         print(f"\nOperator token (dev): {env['OPERATOR_TOKEN']}   logs: {LOGS}")
         if args.exit_after_start:
             return 0
