@@ -38,6 +38,7 @@ async def registry_process(
         "AMQP_URL": vhost_url,
         "REGISTRY_NIK_HMAC_KEY": base64.b64encode(os.urandom(32)).decode(),
         "REGISTRY_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "NIK_LOOKUP_KEY": base64.b64encode(os.urandom(32)).decode(),
         "OPERATOR_TOKEN": "e2e-operator",
     }
     with log.open("wb") as out:

@@ -13,6 +13,7 @@ from registry.main import create_app
 OPERATOR = {"Authorization": "Bearer test-operator"}
 WALUYA = "32.16.09.2004"
 WALUYA_ADMIN = {"Authorization": "Bearer test-desa-waluya"}
+NIK_LOOKUP_KEY = base64.b64encode(b"vacancies-and-registry-share-it!").decode()
 
 
 def settings_for(database_url: str, amqp_url: str) -> Settings:
@@ -21,6 +22,7 @@ def settings_for(database_url: str, amqp_url: str) -> Settings:
         AMQP_URL=amqp_url,
         REGISTRY_NIK_HMAC_KEY=base64.b64encode(os.urandom(32)).decode(),
         REGISTRY_DATA_KEY=base64.b64encode(os.urandom(32)).decode(),
+        NIK_LOOKUP_KEY=NIK_LOOKUP_KEY,
         OPERATOR_TOKEN="test-operator",
         VILLAGE_ADMIN_TOKENS=f"test-desa-waluya={WALUYA}",
         REGISTRY_SWEEP_INTERVAL=3600,

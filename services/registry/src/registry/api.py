@@ -67,7 +67,7 @@ def cipher(request: Request) -> PersonalDataCipher:
     return result
 
 
-Conn = Annotated[asyncpg.Connection, Depends(connection)]
+Conn = Annotated[asyncpg.Connection, Depends(connection, scope="function")]  # commit, then reply
 Who = Annotated[Actor, Depends(actor)]
 Operator = Annotated[Actor, Depends(operator)]
 Cipher = Annotated[PersonalDataCipher, Depends(cipher)]

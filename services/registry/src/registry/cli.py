@@ -22,6 +22,7 @@ def _cipher(settings: Settings) -> PersonalDataCipher:
     return PersonalDataCipher(
         hmac_key=settings.nik_hmac_key.get_secret_value(),
         data_key=settings.data_key.get_secret_value(),
+        lookup_key=settings.nik_lookup_key.get_secret_value(),
     )
 
 

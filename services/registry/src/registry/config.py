@@ -14,6 +14,7 @@ class Settings(BaseSettings):
     amqp_url: str = Field(alias="AMQP_URL")
     nik_hmac_key: SecretStr = Field(alias="REGISTRY_NIK_HMAC_KEY")
     data_key: SecretStr = Field(alias="REGISTRY_DATA_KEY")
+    nik_lookup_key: SecretStr = Field(alias="NIK_LOOKUP_KEY")
     operator_token: SecretStr = Field(alias="OPERATOR_TOKEN")
     village_admin_tokens: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict, alias="VILLAGE_ADMIN_TOKENS"

@@ -1,6 +1,10 @@
 """Personal data at rest: AES-256-GCM with the resident id as associated data (a ciphertext
 cannot be moved to another row), and the NIK found by a keyed HMAC, never a plain hash: the
-adult NIK space of one regency is small enough to brute-force an unkeyed hash in minutes."""
+adult NIK space of one regency is small enough to brute-force an unkeyed hash in minutes.
+
+A second keyed HMAC, under NIK_LOOKUP_KEY, is the only form of the NIK that leaves the registry
+(restricted event `resident_identity_recorded`): vacancies holds the same key to match the NIKs of
+placement reports, and never the registry's own key."""
 
 import base64
 import hashlib
@@ -23,13 +27,20 @@ def _key(encoded: str, *, name: str) -> bytes:
 
 
 class PersonalDataCipher:
-    def __init__(self, *, hmac_key: str, data_key: str) -> None:
+    def __init__(self, *, hmac_key: str, data_key: str, lookup_key: str | None = None) -> None:
         self._hmac_key = _key(hmac_key, name="REGISTRY_NIK_HMAC_KEY")
+        self._lookup_key = _key(lookup_key, name="NIK_LOOKUP_KEY") if lookup_key else None
         self._aead = AESGCM(_key(data_key, name="REGISTRY_DATA_KEY"))
         self.key_id = hashlib.sha256(_key(data_key, name="REGISTRY_DATA_KEY")).hexdigest()[:8]
 
     def nik_lookup(self, nik: str) -> bytes:
         return hmac.new(self._hmac_key, nik.encode(), hashlib.sha256).digest()
+
+    def partner_lookup(self, nik: str) -> str | None:
+        """The NIK as vacancies knows it (hex); None where no NIK_LOOKUP_KEY was given."""
+        if self._lookup_key is None:
+            return None
+        return hmac.new(self._lookup_key, nik.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, personal: dict[str, Any], *, resident_id: UUID) -> bytes:
         nonce = os.urandom(_NONCE)

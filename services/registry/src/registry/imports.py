@@ -157,7 +157,10 @@ async def insert_batch(conn: asyncpg.Connection, batch: list[Prepared], *, now: 
         for prepared in firsts.values()
         if prepared.columns["resident_id"] in new
         for event in registered_events(
-            prepared.columns | {"version": 1, "in_training": False}, prepared.personal, now=now
+            prepared.columns | {"version": 1, "in_training": False},
+            prepared.personal,
+            now=now,
+            nik_lookup=prepared.nik_lookup,
         )
     ]
     await outbox.add_many(conn, events)

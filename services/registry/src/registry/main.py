@@ -40,6 +40,7 @@ PUBLISHES = (
     registry_events.ResidentProfileUpdatedV1,
     registry_events.ResidentStatusChangedV1,
     registry_events.ResidentContactChangedV1,
+    registry_events.ResidentIdentityRecordedV1,
 )
 
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cipher = PersonalDataCipher(
         hmac_key=settings.nik_hmac_key.get_secret_value(),
         data_key=settings.data_key.get_secret_value(),
+        lookup_key=settings.nik_lookup_key.get_secret_value(),
     )
     app.include_router(api.router)
     api.install_error_handlers(app)

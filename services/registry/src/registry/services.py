@@ -167,6 +167,7 @@ class Prepared:
     columns: dict[str, Any]
     personal: dict[str, Any]
     warnings: list[str]
+    nik_lookup: str | None = None
 
 
 def prepare(
@@ -212,12 +213,21 @@ def prepare(
         "registered_by": actor.label,
         "updated_at": now,
     }
-    return Prepared(columns=columns, personal=personal, warnings=warnings)
+    return Prepared(
+        columns=columns,
+        personal=personal,
+        warnings=warnings,
+        nik_lookup=cipher.partner_lookup(nik.value),
+    )
 
 
-def registered_events(row: Any, personal: dict[str, Any], *, now: datetime) -> list[ev.Event]:
+def registered_events(
+    row: Any, personal: dict[str, Any], *, now: datetime, nik_lookup: str | None
+) -> list[ev.Event]:
+    """What a registration publishes: the public profile, the contact details for notify, and
+    the NIK's partner lookup for vacancies (the two last on the restricted exchange)."""
     kind = row["registered_by_kind"]
-    return [
+    events: list[ev.Event] = [
         ev.ResidentRegisteredV1(
             resident_id=row["resident_id"],
             version=row["version"],
@@ -228,6 +238,17 @@ def registered_events(row: Any, personal: dict[str, Any], *, now: datetime) -> l
         ),
         contact_event(row, personal, now),
     ]
+    if nik_lookup is not None:
+        events.append(
+            ev.ResidentIdentityRecordedV1(
+                resident_id=row["resident_id"],
+                version=row["version"],
+                recorded_at=now,
+                nik_lookup=nik_lookup,
+                is_local=row["is_local"],
+            )
+        )
+    return events
 
 
 async def register(
@@ -253,7 +274,8 @@ async def register(
         conn, resident_id=resident_id, at=now, actor=actor.label, action="registered"
     )
     row = await _get(conn, resident_id)
-    await outbox.add(conn, *registered_events(row, prepared.personal, now=now))
+    events = registered_events(row, prepared.personal, now=now, nik_lookup=prepared.nik_lookup)
+    await outbox.add(conn, *events)
     return row, prepared.warnings
 
 

@@ -167,6 +167,25 @@ async def test_events_are_published_for_exactly_the_imported_rows(
     assert kinds == ["operator"] + ["bulk_import"] * len(imported)
 
 
+async def test_the_import_records_each_new_identity_in_the_same_batch(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    identity_type = "registry.resident_identity_recorded.v1"
+    rows = [seeker() for _ in range(3)]
+    rows.append(seeker(nik=rows[0]["nik"]))
+    async with EventTap(settings.amqp_url, exchange="kerjalokal.restricted") as tap:
+        await import_file(client, to_csv(rows))
+        await tap.wait_for(identity_type, 3)
+        await asyncio.sleep(0.5)
+    names = await residents_by_name(client)
+    lookups = {body["resident_id"]: body["nik_lookup"] for body in tap.bodies(identity_type)}
+    assert len(tap.bodies(identity_type)) == 3
+    assert set(lookups) == {names[row["full_name"]] for row in rows[:3]}
+    for row in rows[:3]:
+        assert len(lookups[names[row["full_name"]]]) == 64
+        assert row["nik"] not in json.dumps(tap.bodies(identity_type))
+
+
 async def test_of_a_nik_repeated_in_the_file_the_first_row_is_imported(
     client: httpx.AsyncClient,
 ) -> None:
@@ -183,7 +202,7 @@ async def test_the_same_file_again_returns_the_same_job_and_changes_nothing(
     content = to_csv([seeker() for _ in range(5)])
     job = await import_file(client, content)
     residents, events = await count(app, "resident"), await count(app, "outbox")
-    assert (residents, events) == (5, 10)
+    assert (residents, events) == (5, 15)  # registered, contact and identity per seeker
 
     again = await upload(client, content, name="salinan.csv")
     assert again.status_code == 202

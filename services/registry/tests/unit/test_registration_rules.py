@@ -11,7 +11,7 @@ from kerjalokal.testing.factories import nik, registration
 from registry.config import Settings
 from registry.crypto import PersonalDataCipher
 from registry.schemas import EducationIn, RegistrationIn
-from registry.services import Actor, FieldError, education_columns, prepare
+from registry.services import Actor, FieldError, education_columns, prepare, registered_events
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 OPERATOR = Actor(role="operator", name="test")
@@ -48,6 +48,38 @@ def test_the_hmac_depends_on_the_key() -> None:
     a = PersonalDataCipher(hmac_key=key(), data_key=key())
     b = PersonalDataCipher(hmac_key=key(), data_key=key())
     assert a.nik_lookup("3216010101900001") != b.nik_lookup("3216010101900001")
+
+
+def test_the_partner_lookup_is_a_hex_hmac_under_its_own_key() -> None:
+    import hashlib
+    import hmac
+
+    lookup = key()
+    cipher = PersonalDataCipher(hmac_key=key(), data_key=key(), lookup_key=lookup)
+    expected = hmac.new(base64.b64decode(lookup), b"3216010101900001", hashlib.sha256).hexdigest()
+    assert cipher.partner_lookup("3216010101900001") == expected
+    assert cipher.partner_lookup("3216010101900001") != cipher.nik_lookup("3216010101900001").hex()
+    assert PersonalDataCipher(hmac_key=key(), data_key=key()).partner_lookup("1") is None
+
+
+def test_a_registration_records_the_identity_on_the_restricted_exchange_only() -> None:
+    cipher = PersonalDataCipher(hmac_key=key(), data_key=key(), lookup_key=key())
+    data = RegistrationIn.model_validate(registration())
+    prepared = prepare(cipher=cipher, data=data, actor=OPERATOR, now=NOW)
+    assert prepared.nik_lookup == cipher.partner_lookup(data.nik)
+    row = prepared.columns | {"version": 1, "in_training": False}
+    events = registered_events(row, prepared.personal, now=NOW, nik_lookup=prepared.nik_lookup)
+    [identity] = [e for e in events if e.TYPE == "registry.resident_identity_recorded.v1"]
+    assert identity.RESTRICTED
+    assert identity.model_dump() == {
+        "resident_id": prepared.columns["resident_id"],
+        "version": 1,
+        "recorded_at": NOW,
+        "nik_lookup": prepared.nik_lookup,
+        "is_local": True,
+    }
+    public = [e.model_dump_json() for e in events if not e.RESTRICTED]
+    assert all(data.nik not in text and prepared.nik_lookup not in text for text in public)
 
 
 def test_keys_must_be_32_bytes() -> None:
@@ -114,14 +146,14 @@ def test_warnings_come_from_the_nik_and_never_refuse(cipher: PersonalDataCipher)
 def test_village_admin_tokens_are_read_as_pairs() -> None:
     settings = Settings(
         REGISTRY_DATABASE_URL="postgresql://x/y", AMQP_URL="amqp://x", REGISTRY_NIK_HMAC_KEY=key(),
-        REGISTRY_DATA_KEY=key(), OPERATOR_TOKEN="t",
+        REGISTRY_DATA_KEY=key(), OPERATOR_TOKEN="t", NIK_LOOKUP_KEY=key(),
         VILLAGE_ADMIN_TOKENS="a=32.16.09.2004, b=32.16.19.2004",
     )  # fmt: skip
     assert settings.village_admin_tokens == {"a": "32.16.09.2004", "b": "32.16.19.2004"}
 
 
 def test_secrets_have_no_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("REGISTRY_NIK_HMAC_KEY", "REGISTRY_DATA_KEY", "OPERATOR_TOKEN"):
+    for name in ("REGISTRY_NIK_HMAC_KEY", "REGISTRY_DATA_KEY", "OPERATOR_TOKEN", "NIK_LOOKUP_KEY"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ValueError, match="OPERATOR_TOKEN"):
+    with pytest.raises(ValueError, match="NIK_LOOKUP_KEY"):
         Settings(REGISTRY_DATABASE_URL="postgresql://x/y", AMQP_URL="amqp://x")  # type: ignore[call-arg]

@@ -1,5 +1,6 @@
 """Events published by the registry. None carries a NIK, name, phone, email or street address,
-except `ResidentContactChangedV1`, which is restricted."""
+except the restricted ones: `ResidentContactChangedV1` (contact details, for notify) and
+`ResidentIdentityRecordedV1` (a keyed hash of the NIK, for vacancies' placement reports)."""
 
 from datetime import date
 from typing import ClassVar, Literal
@@ -193,3 +194,29 @@ class ResidentContactChangedV1(Event):
     email: str | None = None
     consent: bool
     channels: tuple[Literal["whatsapp", "sms", "email"], ...] = ()
+
+
+class ResidentIdentityRecordedV1(Event):
+    """Restricted: a keyed hash of a newly registered resident's NIK, so that vacancies can match
+    the NIKs of a company's placement report to a resident without ever holding a NIK.
+    `nik_lookup` is the hex HMAC-SHA256 of the 16-digit NIK under NIK_LOOKUP_KEY, a key that only
+    the registry and vacancies hold (not the registry's own NIK key). Only vacancies may bind it."""
+
+    TYPE: ClassVar[str] = "registry.resident_identity_recorded.v1"
+    SUBJECT: ClassVar[str] = "resident_id"
+    RESTRICTED: ClassVar[bool] = True
+    model_config = example(
+        {
+            "resident_id": RESIDENT_ID,
+            "version": 1,
+            "recorded_at": "2026-11-02T08:15:00+07:00",
+            "nik_lookup": "9f2c4b6e0a1d3c5e7f9b2d4a6c8e0f1a3b5d7f9e1c3a5b7d9f0e2c4a6b8d0f1e",
+            "is_local": True,
+        }
+    )
+
+    resident_id: UUID
+    version: int
+    recorded_at: AwareDatetime
+    nik_lookup: str
+    is_local: bool
