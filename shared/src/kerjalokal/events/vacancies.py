@@ -261,8 +261,10 @@ class Candidate(_Frozen):
 
 class CandidatesMatchedV1(Event):
     """Eligible seekers ranked for one open vacancy, best first (trained and certified first).
-    `trigger` says what caused the match: the vacancy's publication, or a seeker whose profile
-    or certified skills changed (then usually one candidate)."""
+    `trigger` says what caused the match: the vacancy's publication, or a seeker whose profile,
+    certified skills or status (verified, active again) changed, announced only for vacancies
+    they newly qualify for (then usually one candidate). `eligible` counts every eligible seeker;
+    `candidates` holds at most the service's cap (10,000 by default)."""
 
     TYPE: ClassVar[str] = "vacancies.candidates_matched.v1"
     SUBJECT: ClassVar[str] = "vacancy_id"
@@ -288,7 +290,7 @@ class CandidatesMatchedV1(Event):
     match_id: UUID
     vacancy_id: UUID
     company_id: UUID
-    trigger: Literal["vacancy_published", "profile_updated", "training_completed"]
+    trigger: Literal["vacancy_published", "profile_updated", "training_completed", "status_changed"]
     matched_at: AwareDatetime
     eligible: int
     candidates: tuple[Candidate, ...]
