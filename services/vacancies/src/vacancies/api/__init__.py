@@ -1,0 +1,12 @@
+"""HTTP routes: authenticate, translate, delegate to one use case, translate back."""
+
+from fastapi import APIRouter
+
+from . import applications, companies, vacancies
+from .errors import install as install_error_handlers
+
+router = APIRouter()
+for module in (companies, vacancies, applications):
+    router.include_router(module.router)
+
+__all__ = ["install_error_handlers", "router"]
