@@ -1,0 +1,145 @@
+"""Composition root: settings in, a running service out. Nothing is built at import time."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Response
+from faststream.asgi import make_asyncapi_asgi
+from faststream.rabbit import RabbitBroker
+from faststream.specification import AsyncAPI
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
+from kerjalokal.events import training as training_events
+from kerjalokal.logging import configure_logging
+from kerjalokal.messaging import (
+    OutboxRelay,
+    declare_topology,
+    document_publications,
+    make_broker,
+    outbox,
+)
+
+from . import api, handlers, repository
+from .config import Settings
+
+SERVICE = "training"
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(SERVICE)
+PUBLISHES = (
+    training_events.ProgrammeOpenedV1,
+    training_events.SessionOpenedV1,
+    training_events.ReadinessAssessedV1,
+    training_events.ResidentWaitlistedV1,
+    training_events.ResidentEnrolledV1,
+    training_events.EnrollmentWithdrawnV1,
+    training_events.TrainingCompletedV1,
+    training_events.ApprenticeshipStartedV1,
+    training_events.ApprenticeshipCompletedV1,
+)
+
+
+def build_broker(settings: Settings) -> RabbitBroker:
+    broker = make_broker(settings.amqp_url, service=SERVICE, prefetch=settings.prefetch)
+    broker.include_router(handlers.router)
+    document_publications(broker, PUBLISHES)
+    return broker
+
+
+async def _housekeeping(pool: asyncpg.Pool, interval: float) -> None:
+    """Forget old outbox and inbox rows."""
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                await outbox.purge(conn)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("housekeeping skipped: %s", type(exc).__name__)
+        await asyncio.sleep(interval)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    broker = build_broker(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(
+            settings.database_url, min_size=2, max_size=10, init=repository.init_connection
+        )
+        async with pool.acquire() as conn:
+            await migrate(conn, chassis_migrations() + service_migrations(MIGRATIONS))
+        broker.context.set_global("pool", pool)
+        await broker.connect()
+        await declare_topology(broker, service=SERVICE)
+        await broker.start()
+        app.state.pool = pool
+        tasks = [
+            asyncio.create_task(OutboxRelay(pool, broker, service=SERVICE).run()),
+            asyncio.create_task(_housekeeping(pool, settings.housekeeping_interval_seconds)),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await broker.stop()
+            await pool.close()
+
+    app = FastAPI(
+        title="Kerja Lokal: training",
+        version="1.0.0",
+        description="Pelatihan kerja dan pemagangan (vocational training and apprenticeships) "
+        "with BLK, LPK, BLK Komunitas and UPK: programmes, sessions (angkatan), the ready-for-"
+        "training pool, enrollment with a waiting list, attendance, completion and certification,"
+        " outcomes and skills demand.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.broker = broker
+    app.include_router(api.router)
+    api.install_error_handlers(app)
+    _operations(app, broker)
+    return app
+
+
+def _operations(app: FastAPI, broker: RabbitBroker) -> None:
+    specification = AsyncAPI(broker, title="Kerja Lokal: training", version="1.0.0")
+    Instrumentator(excluded_handlers=["/health", "/ready", "/metrics"]).instrument(app).expose(
+        app, include_in_schema=False
+    )
+    app.mount("/asyncapi", make_asyncapi_asgi(specification, try_it_out_path=None))
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> Any:
+        return specification.to_specification().to_jsonable()
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", include_in_schema=False)
+    async def ready(response: Response) -> dict[str, str]:
+        checks = {"database": "ok", "broker": "ok"}
+        try:
+            await app.state.pool.fetchval("SELECT 1")
+        except Exception:
+            checks["database"] = "unavailable"
+        if not await broker.ping(timeout=2.0):
+            checks["broker"] = "unavailable"
+        if set(checks.values()) != {"ok"}:
+            response.status_code = 503
+        return checks
+
+
+def app_from_env() -> FastAPI:
+    configure_logging()
+    return create_app()
