@@ -1,0 +1,1 @@
+"""Sending: providers (gateways, SMTP) and the two dispatchers (residents, agencies' webhooks)."""

@@ -1,0 +1,1 @@
+"""Rules and value objects of notify: no I/O."""
