@@ -10,8 +10,9 @@ export AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup:  ## install uv if missing, then the locked dependencies into .venv
+setup:  ## install uv and Debian's chromium (console browser tests) if missing, then .venv
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --quiet --user uv
+	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || scripts/install_chromium.sh
 	$(UV) sync --frozen
 
 servers:  ## check PostgreSQL and RabbitMQ on localhost; start them if they stopped
@@ -37,6 +38,10 @@ format: setup  ## apply ruff's fixes and formatting
 
 bench: setup servers  ## benchmarks: printed tables, JSON in benchmarks/results/
 	$(UV) run --frozen python benchmarks/registry_import.py
+	$(UV) run --frozen python benchmarks/vacancies_matching.py
+	$(UV) run --frozen python benchmarks/notify_fanout.py
+	$(UV) run --frozen python benchmarks/console_projection.py
 
 clean:  ## drop the local platform databases (demo data)
-	$(UV) run --frozen python -m kerjalokal.db drop kerjalokal_registry
+	$(UV) run --frozen python -m kerjalokal.db drop kerjalokal_registry kerjalokal_vacancies \
+		kerjalokal_training kerjalokal_notify kerjalokal_console

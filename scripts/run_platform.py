@@ -19,7 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".run" / "logs"
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import demo_console  # noqa: E402
 import demo_data  # noqa: E402
+import demo_notify  # noqa: E402
+import demo_training  # noqa: E402
+import demo_vacancies  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,14 @@ class Service:
 SERVICES = (
     Service("registry", 8001, "kerjalokal_registry", ("registry.cli", "serve"),
             "pencari kerja, NIK, AK/1 / job seekers"),
+    Service("vacancies", 8002, "kerjalokal_vacancies", ("vacancies.cli", "serve"),
+            "perusahaan mitra, lowongan, lamaran, penempatan / companies, vacancies, hires"),
+    Service("training", 8003, "kerjalokal_training", ("training.cli", "serve"),
+            "pelatihan, pemagangan / training, apprenticeships"),
+    Service("notify", 8004, "kerjalokal_notify", ("notify.cli", "serve"),
+            "papan lowongan, feed desa, pesan warga / job board, village feeds, messages"),
+    Service("console", 8000, "kerjalokal_console", ("console.cli", "serve"),
+            "konsol operator: target, arus peristiwa, surat mati / operators' console"),
 )  # fmt: skip
 
 
@@ -70,6 +82,21 @@ def wait_ready(service: Service, process: subprocess.Popen[bytes], timeout: floa
     raise SystemExit(f"{service.name} did not become ready; its log ends with:\n{tail}")
 
 
+def wait_placed(env: dict[str, str], placed: int, timeout: float = 180) -> None:
+    headers = {"Authorization": f"Bearer {env['OPERATOR_TOKEN']}"}
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        page = httpx.get(
+            "http://127.0.0.1:8001/residents",
+            params={"status": "placed", "limit": 1}, headers=headers, timeout=30,
+        ).raise_for_status()  # fmt: skip
+        if (seen := page.json()["total"]) >= placed:
+            return
+        time.sleep(1)
+    raise SystemExit(f"the registry marked {seen} of {placed} hired residents placed in {timeout}s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="start without demo data")
@@ -87,7 +114,12 @@ def main() -> int:
             processes.append(process)
             wait_ready(service, process)
         if not args.no_demo:
-            demo_data.seed(env)
+            demo_data.seed(env)  # registry: 2,750 seekers
+            demo_vacancies.seed(env)  # 61 companies, 120 vacancies, 480 hired
+            wait_placed(env, demo_vacancies.HIRES)  # the registry learns the hires from events
+            demo_training.seed(env)  # 1,200 in training, 1,070 ready, from the rest
+            demo_notify.seed(env)
+            demo_console.seed(env)  # the regent's campaign; figures from the event log
         print("\nKerja Lokal is running / sedang berjalan:")
         for service in SERVICES:
             url = f"http://127.0.0.1:{service.port}"

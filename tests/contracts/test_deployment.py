@@ -7,14 +7,24 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from console.config import Settings as ConsoleSettings
+from notify.config import Settings as NotifySettings
 from registry.config import Settings as RegistrySettings
+from training.config import Settings as TrainingSettings
+from vacancies.config import Settings as VacanciesSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = sorted(  # every service that can start
     p.name for p in (ROOT / "services").iterdir() if (p / "src" / p.name / "main.py").exists()
 )
-SETTINGS = {"registry": RegistrySettings}
+SETTINGS = {
+    "console": ConsoleSettings,
+    "notify": NotifySettings,
+    "registry": RegistrySettings,
+    "training": TrainingSettings,
+    "vacancies": VacanciesSettings,
+}
 PORTS = {"console": 8000, "registry": 8001, "vacancies": 8002, "training": 8003, "notify": 8004}
 
 
