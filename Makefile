@@ -42,6 +42,7 @@ bench: setup servers  ## benchmarks: printed tables, JSON in benchmarks/results/
 	$(UV) run --frozen python benchmarks/notify_fanout.py
 	$(UV) run --frozen python benchmarks/console_projection.py
 
-clean:  ## drop the local platform databases (demo data)
+clean:  ## drop the local platform databases and the broker's queues and event log (demo data)
 	$(UV) run --frozen python -m kerjalokal.db drop kerjalokal_registry kerjalokal_vacancies \
 		kerjalokal_training kerjalokal_notify kerjalokal_console
+	$(UV) run --frozen python scripts/clean_broker.py
