@@ -85,8 +85,11 @@ def seed(env: dict[str, str], base_url: str = "http://127.0.0.1:8001") -> None:
 
 def _verify(http: httpx.Client) -> None:
     """The pengantar kerja verifies documents and issues AK/1 cards to most of them."""
-    active = http.get("/residents", params={"limit": 1, "status": "active"}).json()["total"]
-    for _ in range(0, max(VERIFIED - active, 0), 100):
+    carded = sum(  # every seeker who once got a card, whatever happened since (hired, lapsed)
+        http.get("/residents", params={"limit": 1, "status": status}).json()["total"]
+        for status in ("verified", "active", "lapsed", "placed", "expired")
+    )
+    for _ in range(0, max(VERIFIED - carded, 0), 100):
         page = http.get("/residents", params={"status": "registered", "limit": 100}).json()
         for resident in page["items"]:
             http.post(

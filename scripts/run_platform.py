@@ -19,11 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".run" / "logs"
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import demo_console  # noqa: E402
-import demo_data  # noqa: E402
-import demo_notify  # noqa: E402
-import demo_training  # noqa: E402
-import demo_vacancies  # noqa: E402
+import demo  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -82,21 +78,6 @@ def wait_ready(service: Service, process: subprocess.Popen[bytes], timeout: floa
     raise SystemExit(f"{service.name} did not become ready; its log ends with:\n{tail}")
 
 
-def wait_placed(env: dict[str, str], placed: int, timeout: float = 180) -> None:
-    headers = {"Authorization": f"Bearer {env['OPERATOR_TOKEN']}"}
-    deadline = time.monotonic() + timeout
-    seen = 0
-    while time.monotonic() < deadline:
-        page = httpx.get(
-            "http://127.0.0.1:8001/residents",
-            params={"status": "placed", "limit": 1}, headers=headers, timeout=30,
-        ).raise_for_status()  # fmt: skip
-        if (seen := page.json()["total"]) >= placed:
-            return
-        time.sleep(1)
-    raise SystemExit(f"the registry marked {seen} of {placed} hired residents placed in {timeout}s")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="start without demo data")
@@ -114,12 +95,7 @@ def main() -> int:
             processes.append(process)
             wait_ready(service, process)
         if not args.no_demo:
-            demo_data.seed(env)  # registry: 2,750 seekers
-            demo_vacancies.seed(env)  # 61 companies, 120 vacancies, 480 hired
-            wait_placed(env, demo_vacancies.HIRES)  # the registry learns the hires from events
-            demo_training.seed(env)  # 1,200 in training, 1,070 ready, from the rest
-            demo_notify.seed(env)
-            demo_console.seed(env)  # the regent's campaign; figures from the event log
+            demo.seed(env)
         print("\nKerja Lokal is running / sedang berjalan:")
         for service in SERVICES:
             url = f"http://127.0.0.1:{service.port}"
@@ -139,6 +115,7 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C (or uv's) must not cut this
         for process in processes:
             process.terminate()
         for process in processes:

@@ -451,13 +451,14 @@ def projections_rebuild() -> None:
 
 @app.command()
 def seed() -> None:
-    """The whole demo through the services' HTTP APIs (scripts/demo_data.py, which calls each
-    service's demo); the services must be running (`make run` starts them and seeds)."""
-    path = ROOT / "scripts" / "demo_data.py"
+    """The whole demo through the services' HTTP APIs (scripts/demo.py, which calls each
+    service's demo in the story's order); the services must be running (`make run` starts them
+    and seeds)."""
+    path = ROOT / "scripts" / "demo.py"
     if not path.exists():
         err.print(f"[red]{path} tidak ada / not found: run from the repository[/red]")
         raise typer.Exit(2)
-    spec = importlib.util.spec_from_file_location("demo_data", path)
+    spec = importlib.util.spec_from_file_location("demo", path)
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)
