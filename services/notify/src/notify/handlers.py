@@ -12,7 +12,11 @@ from faststream import Context
 from faststream.rabbit import RabbitMessage, RabbitRouter
 
 from kerjalokal.events import Event
-from kerjalokal.events.registry import ResidentContactChangedV1, ResidentStatusChangedV1
+from kerjalokal.events.registry import (
+    ResidentContactChangedV1,
+    ResidentErasedV1,
+    ResidentStatusChangedV1,
+)
 from kerjalokal.events.training import ResidentEnrolledV1, TrainingCompletedV1
 from kerjalokal.events.vacancies import (
     ApplicationStatusChangedV1,
@@ -61,6 +65,11 @@ async def on_contact(
     event: ResidentContactChangedV1, msg: RabbitMessage, pool: Pool, clock: Clock
 ) -> None:
     await _once(pool, msg, services.contact_changed, event=event, now=clock())
+
+
+@router.subscriber(_queue("resident_erased", ResidentErasedV1), EVENTS)
+async def on_erased(event: ResidentErasedV1, msg: RabbitMessage, pool: Pool, clock: Clock) -> None:
+    await _once(pool, msg, services.resident_erased, event=event, now=clock())
 
 
 @router.subscriber(_queue("resident_status_changed", ResidentStatusChangedV1), EVENTS)

@@ -13,7 +13,11 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from kerjalokal.events.notify import VacancyBroadcastV1
-from kerjalokal.events.registry import ResidentContactChangedV1, ResidentStatusChangedV1
+from kerjalokal.events.registry import (
+    ResidentContactChangedV1,
+    ResidentErasedV1,
+    ResidentStatusChangedV1,
+)
 from kerjalokal.events.training import ResidentEnrolledV1, TrainingCompletedV1
 from kerjalokal.events.vacancies import (
     ApplicationStatusChangedV1,
@@ -82,6 +86,39 @@ async def contact_changed(
     )
     if applied and not event.consent:
         await deliveries.cancel(conn, reason="no_consent", now=now, resident_id=event.resident_id)
+
+
+async def resident_erased(
+    conn: asyncpg.Connection, *, event: ResidentErasedV1, now: datetime
+) -> None:
+    """The resident asked to be forgotten: their contact keeps only its id and version (so that a
+    late contact event cannot bring it back), waiting messages are cancelled, and the delivery
+    log keeps its counts without the greeting or any other parameter."""
+    await repository.upsert_contact(
+        conn,
+        row={
+            "resident_id": event.resident_id,
+            "version": event.version,
+            "first_name": None,
+            "phone": None,
+            "email": None,
+            "channels": [],
+            "consent": False,
+            "changed_at": event.erased_at,
+            "updated_at": now,
+        },
+    )
+    await conn.execute(
+        "UPDATE contact SET first_name = NULL, phone = NULL, email = NULL, channels = '{}',"
+        " consent = false, updated_at = $2 WHERE resident_id = $1",
+        event.resident_id,
+        now,
+    )  # also when a newer contact version had arrived first
+    await deliveries.cancel(conn, reason="erased", now=now, resident_id=event.resident_id)
+    await conn.execute(
+        "UPDATE delivery SET params = '{}' WHERE resident_id = $1 AND status <> 'sending'",
+        event.resident_id,
+    )
 
 
 async def status_changed(

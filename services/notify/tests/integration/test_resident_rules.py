@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from kerjalokal.events.registry import ResidentStatusChangedV1
+from kerjalokal.events.registry import ResidentErasedV1, ResidentStatusChangedV1
 from kerjalokal.testing.tap import EventTap
 from notify.config import Settings
 from notify.domain.keys import opt_out_token
@@ -214,4 +214,38 @@ async def test_a_resident_placed_meanwhile_gets_no_job_alert(
     await until(lambda: _at_least(app, "SELECT count(*) FROM resident_state", 1))
     await publish(settings.amqp_url, matched(vacancy.vacancy_id, [resident]))
     await until(lambda: _status_is(client, resident, [("skipped", "resident_placed")]))
+    assert gateway.requests == []
+
+
+@QUIET
+async def test_an_erased_resident_leaves_no_contact_and_nothing_waits_for_them(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, gateway: FakeGateway,
+    clock: Clock,
+) -> None:  # fmt: skip
+    clock.at = tonight()
+    erased, kept, vacancy = uuid4(), uuid4(), published()
+    gone = contact(erased, email="siti@example.org", channels=("whatsapp", "email"))
+    await publish(settings.amqp_url, gone, contact(kept), vacancy)
+    await contacts_known(app, 2)
+    await publish(settings.amqp_url, matched(vacancy.vacancy_id, [erased, kept]))
+    await until(lambda: _at_least(app, "SELECT count(*) FROM delivery", 2))
+    event = ResidentErasedV1(resident_id=erased, version=5, erased_at=datetime.now(WIB))
+    [event_id] = await publish(settings.amqp_url, event)
+    await until(lambda: _status_is(client, erased, [("cancelled", "erased")]))
+    await publish(settings.amqp_url, event, message_id=event_id)  # redelivered
+    await publish(settings.amqp_url, gone)  # a late contact event cannot bring it back
+    await asyncio.sleep(1.0)
+    row = await app.state.pool.fetchrow("SELECT * FROM contact WHERE resident_id = $1", erased)
+    assert (row["first_name"], row["phone"], row["email"], row["consent"]) == (
+        None, None, None, False,
+    )  # fmt: skip
+    dump = json.dumps(
+        [dict(r) for r in await app.state.pool.fetch("SELECT * FROM contact")]
+        + [dict(r) for r in await app.state.pool.fetch("SELECT * FROM delivery")],
+        default=str,
+    )
+    for secret in (gone.phone, "siti@example.org"):
+        assert secret not in dump
+    assert await statuses(client, erased) == [("cancelled", "erased")]
+    assert await statuses(client, kept) == [("pending", None)]
     assert gateway.requests == []

@@ -18,6 +18,8 @@ from .domain import DomainError
 from .printing import render_ak1
 from .schemas import (
     DomicileChangeIn,
+    ErasureIn,
+    ErasureOut,
     ImportOut,
     ProfileUpdateIn,
     RegistrationIn,
@@ -169,6 +171,17 @@ async def verify(
         conn, resident_id=resident_id, officer=data.officer, actor=who, now=_now()
     )
     return resident_out(row, actor=who, cipher=keys)
+
+
+@router.post("/residents/{resident_id}/erasure", response_model=ErasureOut, tags=["residents"])
+async def erase(resident_id: UUID, data: ErasureIn, conn: Conn, who: Operator) -> ErasureOut:
+    """Penghapusan data pribadi / erasure at the resident's request (UU 27/2022): NIK, its HMAC,
+    name, phone, email and address are removed here and `registry.resident_erased.v1` tells every
+    service to do the same; the counts of past months stay. Erasing again changes nothing."""
+    erased_at = await services.erase(
+        conn, resident_id=resident_id, reason=data.reason, actor=who, now=_now()
+    )
+    return ErasureOut(resident_id=resident_id, erased_at=erased_at)
 
 
 @router.post("/residents/{resident_id}/ak1", response_model=ResidentOut, tags=["ak1"])

@@ -41,6 +41,7 @@ PUBLISHES = (
     registry_events.ResidentStatusChangedV1,
     registry_events.ResidentContactChangedV1,
     registry_events.ResidentIdentityRecordedV1,
+    registry_events.ResidentErasedV1,
 )
 
 

@@ -55,8 +55,30 @@ async def get(
 ) -> asyncpg.Record | None:
     lock = " FOR UPDATE" if for_update else ""
     return await conn.fetchrow(
-        f"SELECT *, {_IN_TRAINING} FROM resident WHERE resident_id = $1{lock}", resident_id
+        f"SELECT *, {_IN_TRAINING} FROM resident WHERE resident_id = $1"
+        f" AND erased_at IS NULL{lock}",
+        resident_id,
     )
+
+
+async def erase(conn: asyncpg.Connection, *, resident_id: UUID, at: datetime) -> int | None:
+    """Remove the resident's personal data; the new version, or None if already erased (or
+    unknown). The birth date keeps only its year, disability and consent go."""
+    version: int | None = await conn.fetchval(
+        "UPDATE resident SET nik_hmac = NULL, personal = NULL, key_id = 'erased',"
+        " birth_date = make_date(extract(year FROM birth_date)::int, 1, 1), disability = NULL,"
+        " contact_consent = false, contact_channels = '{}', nik_warnings = '{}',"
+        " domicile_evidence = 'erased', erased_at = $2, updated_at = $2, version = version + 1"
+        " WHERE resident_id = $1 AND erased_at IS NULL RETURNING version",
+        resident_id,
+        at,
+    )
+    return version
+
+
+async def exists(conn: asyncpg.Connection, *, resident_id: UUID) -> bool:
+    """Whether the resident was ever registered here (erased or not)."""
+    return bool(await conn.fetchval("SELECT 1 FROM resident WHERE resident_id = $1", resident_id))
 
 
 async def update(
@@ -121,7 +143,7 @@ class Filters:
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
+    clauses: list[str] = ["erased_at IS NULL"]
     args: list[Any] = []
     simple = {
         "desa_kode": filters.desa_kode,
@@ -146,7 +168,7 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
             f"{negate}EXISTS (SELECT 1 FROM training_enrollment t WHERE"
             " t.resident_id = resident.resident_id AND t.state = 'enrolled')"
         )
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+    return " WHERE " + " AND ".join(clauses), args
 
 
 async def search(
@@ -191,8 +213,9 @@ async def record_enrollment(
 
 async def due_for_sweep(conn: asyncpg.Connection, *, today: date) -> list[UUID]:
     rows = await conn.fetch(
-        "SELECT resident_id FROM resident WHERE (status = 'active' AND ak1_next_report_due < $1)"
-        " OR (status IN ('active', 'lapsed') AND ak1_valid_until < $1)",
+        "SELECT resident_id FROM resident WHERE erased_at IS NULL AND ("
+        "(status = 'active' AND ak1_next_report_due < $1)"
+        " OR (status IN ('active', 'lapsed') AND ak1_valid_until < $1))",
         today,
     )
     return [row["resident_id"] for row in rows]

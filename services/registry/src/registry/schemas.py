@@ -120,6 +120,17 @@ class VerificationIn(Input):
     officer: Text = Field(description="The pengantar kerja who checked the documents")
 
 
+class ErasureIn(Input):
+    reason: Text = Field(
+        description="Why: the resident's written request (its reference), as UU 27/2022 asks"
+    )
+
+
+class ErasureOut(BaseModel):
+    resident_id: UUID
+    erased_at: datetime
+
+
 class Warning_(BaseModel):
     field: str
     message: str

@@ -560,6 +560,8 @@ async def mark_placed(conn: asyncpg.Connection, *, event: ResidentHiredV1, now: 
     hire = event
     current = await repository.get(conn, resident_id=hire.resident_id, for_update=True)
     if current is None:
+        if await repository.exists(conn, resident_id=hire.resident_id):
+            return  # erased meanwhile: nothing of them is kept to update
         raise PermanentError("the hired resident is not registered here")
     status = S(current["status"])
     detail = {
@@ -595,6 +597,29 @@ async def mark_placed(conn: asyncpg.Connection, *, event: ResidentHiredV1, now: 
     await _status_event(conn, row, previous=status.value, reason="hired", at=now)
 
 
+async def erase(
+    conn: asyncpg.Connection, *, resident_id: UUID, reason: str, actor: Actor, now: datetime
+) -> datetime:
+    """Erase a resident's personal data at their request (UU 27/2022) and tell every service.
+    Erasing again changes nothing and publishes nothing; answers when it happened."""
+    version = await repository.erase(conn, resident_id=resident_id, at=now)
+    if version is None:
+        erased_at: datetime | None = await conn.fetchval(
+            "SELECT erased_at FROM resident WHERE resident_id = $1", resident_id
+        )
+        if erased_at is None:
+            raise NotFound(str(resident_id))
+        return erased_at
+    await repository.add_history(
+        conn, resident_id=resident_id, at=now, actor=actor.label, action="erased",
+        detail={"reason": reason},
+    )  # fmt: skip
+    await outbox.add(
+        conn, ev.ResidentErasedV1(resident_id=resident_id, version=version, erased_at=now)
+    )
+    return now
+
+
 def _targets(status: ResidentStatus) -> frozenset[ResidentStatus]:
     from .domain import allowed_targets
 
@@ -613,6 +638,8 @@ async def _training_changed(
 ) -> None:
     current = await repository.get(conn, resident_id=resident_id, for_update=True)
     if current is None:
+        if await repository.exists(conn, resident_id=resident_id):
+            return  # erased meanwhile: nothing of them is kept to update
         raise PermanentError("the trained resident is not registered here")
     await repository.record_enrollment(
         conn,

@@ -385,3 +385,52 @@ async def test_operations_endpoints(client: httpx.AsyncClient) -> None:
     assert (await client.post("/asyncapi/try", json={})).status_code in (404, 405)
     openapi = (await client.get("/openapi.json")).json()
     assert "/residents" in openapi["paths"]
+
+
+async def test_erasure_removes_personal_data_tells_every_service_and_frees_the_nik(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings
+) -> None:
+    payload = registration(address={"street": "Jl. Kenanga 3", "desa_kode": WALUYA})
+    rid = (await register(client, **payload))["resident_id"]
+    nik_hmac = app.state.cipher.nik_lookup(payload["nik"])
+    url = f"/residents/{rid}/erasure"
+    assert ["body", "reason"] in errors_at(await client.post(url, json={}, headers=OPERATOR))
+    refused = await client.post(url, json={"reason": "surat 1"}, headers=WALUYA_ADMIN)
+    assert refused.status_code == 403
+    async with EventTap(settings.amqp_url, pattern="registry.resident_erased.v1") as tap:
+        erased = await client.post(url, json={"reason": "surat 12/2027"}, headers=OPERATOR)
+        assert erased.status_code == 200, erased.text
+        [event] = await tap.wait_for("registry.resident_erased.v1")
+        again = await client.post(url, json={"reason": "surat 12/2027"}, headers=OPERATOR)
+        await __import__("asyncio").sleep(1.0)
+    assert again.json()["erased_at"] == erased.json()["erased_at"]
+    assert len(tap.of_type("registry.resident_erased.v1")) == 1  # the second changed nothing
+    body = json.loads(event.body)
+    assert body["resident_id"] == rid
+    assert set(body) == {"resident_id", "version", "erased_at"}
+
+    row = await app.state.pool.fetchrow("SELECT * FROM resident WHERE resident_id = $1::uuid", rid)
+    assert row["nik_hmac"] is None
+    assert row["personal"] is None
+    assert row["birth_date"] == date(date.fromisoformat(payload["birth_date"]).year, 1, 1)
+    assert row["desa_kode"] == WALUYA  # the counts of past months stay
+    matches = await app.state.pool.fetchval(
+        "SELECT count(*) FROM resident WHERE nik_hmac = $1", nik_hmac
+    )
+    assert matches == 0
+    dump = json.dumps(
+        [dict(r) for r in await app.state.pool.fetch("SELECT * FROM resident")]
+        + [dict(r) for r in await app.state.pool.fetch("SELECT * FROM resident_history")],
+        default=str,
+    )
+    for secret in (payload["nik"], payload["full_name"], payload["phone"], "Kenanga"):
+        assert secret not in dump
+    assert (await client.get(f"/residents/{rid}", headers=OPERATOR)).status_code == 404
+    listed = (await client.get(f"/residents?desa={WALUYA}&limit=100", headers=OPERATOR)).json()
+    assert rid not in {item["resident_id"] for item in listed["items"]}
+    unknown = await client.post(
+        "/residents/00000000-0000-4000-8000-000000000000/erasure",
+        json={"reason": "x"}, headers=OPERATOR,
+    )  # fmt: skip
+    assert unknown.status_code == 404
+    assert (await client.post("/residents", json=payload, headers=OPERATOR)).status_code == 201

@@ -167,6 +167,21 @@ class ResidentStatusChangedV1(Event):
     reason: str
 
 
+class ResidentErasedV1(Event):
+    """A resident's personal data was erased at their request (UU 27/2022): every service deletes
+    or anonymises what it holds about `resident_id`. Figures of past months keep their counts."""
+
+    TYPE: ClassVar[str] = "registry.resident_erased.v1"
+    SUBJECT: ClassVar[str] = "resident_id"
+    model_config = example(
+        {"resident_id": RESIDENT_ID, "version": 7, "erased_at": "2027-01-15T10:00:00+07:00"}
+    )
+
+    resident_id: UUID
+    version: int
+    erased_at: AwareDatetime
+
+
 class ResidentContactChangedV1(Event):
     """Restricted: how to reach a resident who consented. Only notify may bind it."""
 
