@@ -284,10 +284,20 @@ async def test_a_missed_report_lapses_the_seeker_and_reporting_in_reactivates(
             "status"
         ] == "lapsed"
         reported = await client.post(f"/residents/{rid}/report-in", headers=OPERATOR)
-        messages = await tap.wait_for("registry.resident_status_changed.v1", 2)
+
+        def reasons() -> list[str]:  # the verification's own event may arrive in the tap too
+            return [
+                body["reason"]
+                for body in tap.bodies("registry.resident_status_changed.v1")
+                if body["resident_id"] == rid and body["reason"] != "verified"
+            ]
+
+        async with __import__("asyncio").timeout(15):
+            while len(reasons()) < 2:
+                await __import__("asyncio").sleep(0.1)
     assert reported.json()["status"] == "active"
     assert reported.json()["ak1"]["next_report_due"] > date.today().isoformat()
-    assert [json.loads(m.body)["reason"] for m in messages] == ["report_overdue", "reported_in"]
+    assert reasons() == ["report_overdue", "reported_in"]
 
 
 async def test_search_filters_and_pages(client: httpx.AsyncClient) -> None:
