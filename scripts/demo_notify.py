@@ -22,8 +22,9 @@ def seed(env: dict[str, str], base_url: str = BASE_URL) -> None:
             "/deliveries", params={"limit": 1}, headers={"Authorization": f"Bearer {token}"}
         ).raise_for_status()
     print(
-        f"demo: job board {public}/ lists {len(feed['items'])} open vacancies;"
-        f" {log.json()['total']} deliveries logged so far"
+        f"demo: job board {public}/; the regency's feed carries the {len(feed['items'])} newest"
+        f" open vacancies; {log.json()['total']} resident messages logged (skipped: no provider"
+        " in development)"
     )
     print(f"demo: feeds {public}/feeds/kabupaten.rss, /feeds/kecamatan/32.16.09.atom,")
     print(f"      /feeds/desa/{WALUYA}.json; widget for an OpenSID page:")
