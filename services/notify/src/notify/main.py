@@ -11,17 +11,15 @@ from typing import Any
 
 import asyncpg
 import httpx
-from fastapi import FastAPI, Response
-from faststream.asgi import make_asyncapi_asgi
+from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
-from faststream.specification import AsyncAPI
-from prometheus_fastapi_instrumentator import Instrumentator
 
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
 from kerjalokal.events import notify as notify_events
 from kerjalokal.logging import configure_logging
 from kerjalokal.messaging import OutboxRelay, declare_topology, document_publications, make_broker
 from kerjalokal.messaging import outbox as outbox_module
+from kerjalokal.operations import install_operations
 
 from . import api, handlers, pages, repository, syndication
 from .config import Settings
@@ -217,37 +215,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app.include_router(syndication.router)
     app.include_router(api.router)
     api.install_error_handlers(app)
-    _operations(app, broker)
+    install_operations(app, broker, service=SERVICE)
     return app
-
-
-def _operations(app: FastAPI, broker: RabbitBroker) -> None:
-    specification = AsyncAPI(broker, title="Kerja Lokal: notify", version="1.0.0")
-    Instrumentator(excluded_handlers=["/health", "/ready", "/metrics"]).instrument(app).expose(
-        app, include_in_schema=False
-    )
-    app.mount("/asyncapi", make_asyncapi_asgi(specification, try_it_out_path=None))
-
-    @app.get("/asyncapi.json", include_in_schema=False)
-    async def asyncapi_json() -> Any:
-        return specification.to_specification().to_jsonable()
-
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/ready", include_in_schema=False)
-    async def ready(response: Response) -> dict[str, str]:
-        checks = {"database": "ok", "broker": "ok"}
-        try:
-            await app.state.pool.fetchval("SELECT 1")
-        except Exception:
-            checks["database"] = "unavailable"
-        if not await broker.ping(timeout=2.0):
-            checks["broker"] = "unavailable"
-        if set(checks.values()) != {"ok"}:
-            response.status_code = 503
-        return checks
 
 
 def app_from_env() -> FastAPI:
