@@ -224,7 +224,9 @@ async def test_an_erased_resident_leaves_no_contact_and_nothing_waits_for_them(
 ) -> None:  # fmt: skip
     clock.at = tonight()
     erased, kept, vacancy = uuid4(), uuid4(), published()
-    gone = contact(erased, email="siti@example.org", channels=("whatsapp", "email"))
+    gone = contact(
+        erased, email="wulan@example.org", name="Wulan Lestari", channels=("whatsapp", "email")
+    )
     await publish(settings.amqp_url, gone, contact(kept), vacancy)
     await contacts_known(app, 2)
     await publish(settings.amqp_url, matched(vacancy.vacancy_id, [erased, kept]))
@@ -244,8 +246,12 @@ async def test_an_erased_resident_leaves_no_contact_and_nothing_waits_for_them(
         + [dict(r) for r in await app.state.pool.fetch("SELECT * FROM delivery")],
         default=str,
     )
-    for secret in (gone.phone, "siti@example.org"):
+    for secret in (gone.phone, "wulan@example.org", "Wulan"):
         assert secret not in dump
     assert await statuses(client, erased) == [("cancelled", "erased")]
+    waiting = "SELECT count(*) FROM delivery WHERE resident_id = $1 AND status = 'pending'"
+    assert await app.state.pool.fetchval(waiting, erased) == 0
+    handled = "SELECT count(*) FROM inbox WHERE consumer = 'notify.resident_erased'"
+    assert await app.state.pool.fetchval(handled) == 1  # the redelivery was recognised
     assert await statuses(client, kept) == [("pending", None)]
     assert gateway.requests == []

@@ -63,17 +63,42 @@ async def get(
 
 async def erase(conn: asyncpg.Connection, *, resident_id: UUID, at: datetime) -> int | None:
     """Remove the resident's personal data; the new version, or None if already erased (or
-    unknown). The birth date keeps only its year, disability and consent go."""
+    unknown). The birth date keeps only its year; disability, consent and the AK/1 card's number
+    (printed on the card, so it would name the row) go."""
     version: int | None = await conn.fetchval(
         "UPDATE resident SET nik_hmac = NULL, personal = NULL, key_id = 'erased',"
-        " birth_date = make_date(extract(year FROM birth_date)::int, 1, 1), disability = NULL,"
-        " contact_consent = false, contact_channels = '{}', nik_warnings = '{}',"
+        " ak1_number = NULL, birth_date = make_date(extract(year FROM birth_date)::int, 1, 1),"
+        " disability = NULL, contact_consent = false, contact_channels = '{}', nik_warnings = '{}',"
         " domicile_evidence = 'erased', erased_at = $2, updated_at = $2, version = version + 1"
         " WHERE resident_id = $1 AND erased_at IS NULL RETURNING version",
         resident_id,
         at,
     )
     return version
+
+
+async def erased_at(conn: asyncpg.Connection, *, resident_id: UUID) -> datetime | None:
+    erased: datetime | None = await conn.fetchval(
+        "SELECT erased_at FROM resident WHERE resident_id = $1", resident_id
+    )
+    return erased
+
+
+async def erase_history(conn: asyncpg.Connection, *, resident_id: UUID) -> None:
+    """Of the history keep what happened and when, not the card number or the evidence text."""
+    await conn.execute(
+        "UPDATE resident_history SET detail = detail - 'ak1_number' - 'evidence'"
+        " WHERE resident_id = $1",
+        resident_id,
+    )
+
+
+async def erase_events(conn: asyncpg.Connection, *, resident_id: UUID, exchange: str) -> None:
+    """Drop the resident's restricted events (contact details, the NIK's lookup hash) from the
+    outbox, sent or not: kept for the retention period they would outlive the erasure."""
+    await conn.execute(
+        "DELETE FROM outbox WHERE subject = $1 AND exchange = $2", str(resident_id), exchange
+    )
 
 
 async def exists(conn: asyncpg.Connection, *, resident_id: UUID) -> bool:

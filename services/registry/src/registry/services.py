@@ -15,7 +15,7 @@ from kerjalokal.events.training import (
     TrainingCompletedV1,
 )
 from kerjalokal.events.vacancies import ResidentHiredV1
-from kerjalokal.messaging import PermanentError, outbox
+from kerjalokal.messaging import RESTRICTED, PermanentError, outbox
 from kerjalokal.reference import education_level
 
 from . import repository
@@ -604,12 +604,12 @@ async def erase(
     Erasing again changes nothing and publishes nothing; answers when it happened."""
     version = await repository.erase(conn, resident_id=resident_id, at=now)
     if version is None:
-        erased_at: datetime | None = await conn.fetchval(
-            "SELECT erased_at FROM resident WHERE resident_id = $1", resident_id
-        )
+        erased_at = await repository.erased_at(conn, resident_id=resident_id)
         if erased_at is None:
             raise NotFound(str(resident_id))
         return erased_at
+    await repository.erase_history(conn, resident_id=resident_id)
+    await repository.erase_events(conn, resident_id=resident_id, exchange=RESTRICTED.name)
     await repository.add_history(
         conn, resident_id=resident_id, at=now, actor=actor.label, action="erased",
         detail={"reason": reason},

@@ -1,5 +1,6 @@
 """The registry over HTTP against the real PostgreSQL and RabbitMQ."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -292,9 +293,9 @@ async def test_a_missed_report_lapses_the_seeker_and_reporting_in_reactivates(
                 if body["resident_id"] == rid and body["reason"] != "verified"
             ]
 
-        async with __import__("asyncio").timeout(15):
+        async with asyncio.timeout(15):
             while len(reasons()) < 2:
-                await __import__("asyncio").sleep(0.1)
+                await asyncio.sleep(0.1)
     assert reported.json()["status"] == "active"
     assert reported.json()["ak1"]["next_report_due"] > date.today().isoformat()
     assert reasons() == ["report_overdue", "reported_in"]
@@ -400,11 +401,18 @@ async def test_operations_endpoints(client: httpx.AsyncClient) -> None:
 async def test_erasure_removes_personal_data_tells_every_service_and_frees_the_nik(
     client: httpx.AsyncClient, app: FastAPI, settings: Settings
 ) -> None:
-    payload = registration(address={"street": "Jl. Kenanga 3", "desa_kode": WALUYA})
+    payload = registration(
+        birth_date="1998-05-17", address={"street": "Jl. Kenanga 3", "desa_kode": WALUYA}
+    )
     rid = (await register(client, **payload))["resident_id"]
+    verify = await client.post(f"/residents/{rid}/verify", json={"officer": "A"}, headers=OPERATOR)
+    card = verify.json()["ak1"]["number"]
     nik_hmac = app.state.cipher.nik_lookup(payload["nik"])
+    partner_hash = app.state.cipher.partner_lookup(payload["nik"])
+    await _published(app)
     url = f"/residents/{rid}/erasure"
     assert ["body", "reason"] in errors_at(await client.post(url, json={}, headers=OPERATOR))
+    assert (await client.post(url, json={"reason": "surat 1"})).status_code == 401
     refused = await client.post(url, json={"reason": "surat 1"}, headers=WALUYA_ADMIN)
     assert refused.status_code == 403
     async with EventTap(settings.amqp_url, pattern="registry.resident_erased.v1") as tap:
@@ -412,29 +420,38 @@ async def test_erasure_removes_personal_data_tells_every_service_and_frees_the_n
         assert erased.status_code == 200, erased.text
         [event] = await tap.wait_for("registry.resident_erased.v1")
         again = await client.post(url, json={"reason": "surat 12/2027"}, headers=OPERATOR)
-        await __import__("asyncio").sleep(1.0)
+        await asyncio.sleep(1.0)
+    assert again.status_code == 200
     assert again.json()["erased_at"] == erased.json()["erased_at"]
     assert len(tap.of_type("registry.resident_erased.v1")) == 1  # the second changed nothing
+    assert event.routing_key == "registry.resident_erased.v1"
     body = json.loads(event.body)
     assert body["resident_id"] == rid
     assert set(body) == {"resident_id", "version", "erased_at"}
+    assert await app.state.pool.fetchval(
+        "SELECT count(*) FROM resident_history WHERE action = 'erased'"
+    ) == 1  # fmt: skip
 
-    row = await app.state.pool.fetchrow("SELECT * FROM resident WHERE resident_id = $1::uuid", rid)
-    assert row["nik_hmac"] is None
-    assert row["personal"] is None
-    assert row["birth_date"] == date(date.fromisoformat(payload["birth_date"]).year, 1, 1)
-    assert row["desa_kode"] == WALUYA  # the counts of past months stay
-    matches = await app.state.pool.fetchval(
-        "SELECT count(*) FROM resident WHERE nik_hmac = $1", nik_hmac
-    )
-    assert matches == 0
+    pool = app.state.pool
+    row = await pool.fetchrow("SELECT * FROM resident WHERE resident_id = $1::uuid", rid)
+    assert (row["nik_hmac"], row["personal"], row["ak1_number"]) == (None, None, None)
+    assert row["birth_date"] == date(1998, 1, 1)
+    assert (row["desa_kode"], row["sex"], row["status"]) == (WALUYA, payload["sex"], "active")
+    assert await pool.fetchval("SELECT count(*) FROM resident WHERE nik_hmac = $1", nik_hmac) == 0
+    phone_in_outbox = "SELECT count(*) FROM outbox WHERE payload LIKE '%' || $1 || '%'"
+    for secret in (payload["phone"], partner_hash, payload["full_name"]):
+        assert await pool.fetchval(phone_in_outbox, secret) == 0
     dump = json.dumps(
-        [dict(r) for r in await app.state.pool.fetch("SELECT * FROM resident")]
-        + [dict(r) for r in await app.state.pool.fetch("SELECT * FROM resident_history")],
+        [dict(r) for table in ("resident", "resident_history", "outbox", "import_job")
+         for r in await pool.fetch(f"SELECT * FROM {table}")],
         default=str,
-    )
-    for secret in (payload["nik"], payload["full_name"], payload["phone"], "Kenanga"):
+    )  # fmt: skip
+    for secret in (payload["nik"], payload["full_name"], payload["phone"], "Kenanga", card):
         assert secret not in dump
+    actions = await pool.fetch(
+        "SELECT action FROM resident_history WHERE resident_id = $1::uuid ORDER BY id", rid
+    )
+    assert [a["action"] for a in actions] == ["registered", "verified", "erased"]
     assert (await client.get(f"/residents/{rid}", headers=OPERATOR)).status_code == 404
     listed = (await client.get(f"/residents?desa={WALUYA}&limit=100", headers=OPERATOR)).json()
     assert rid not in {item["resident_id"] for item in listed["items"]}
@@ -444,3 +461,12 @@ async def test_erasure_removes_personal_data_tells_every_service_and_frees_the_n
     )  # fmt: skip
     assert unknown.status_code == 404
     assert (await client.post("/residents", json=payload, headers=OPERATOR)).status_code == 201
+
+
+async def _published(app: FastAPI) -> None:
+    """Wait until the relay sent what is staged, so erasure must reach sent rows too."""
+    async with asyncio.timeout(15):
+        while await app.state.pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        ):
+            await asyncio.sleep(0.1)
