@@ -112,9 +112,10 @@ class NotificationFailedV1(Event):
 
 
 class ResidentDataErasedV1(Event):
-    """Notify finished erasing what it held about a resident after `registry.resident_erased`
-    (UU 27/2022): contact details are blanked, pending messages cancelled and the delivery log's message parameters cleared. `erasure_event_id` is the id of that event; the console
-    shows an erasure as complete once every service has confirmed it."""
+    """Notify finished erasing what it held about a resident after `registry.resident_erased` (UU
+    27/2022): contact details are blanked, pending messages cancelled and the delivery log's
+    message parameters cleared. `erasure_event_id` is the id of that event; the console shows an
+    erasure as complete once every service has confirmed it."""
 
     TYPE: ClassVar[str] = "notify.resident_data_erased.v1"
     SUBJECT: ClassVar[str] = "resident_id"

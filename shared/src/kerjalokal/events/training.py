@@ -340,8 +340,9 @@ class ApprenticeshipCompletedV1(Event):
 
 
 class ResidentDataErasedV1(Event):
-    """Training finished erasing what it held about a resident after `registry.resident_erased`
-    (UU 27/2022): enrollments keep only the resident's random id for the figures, free-text notes about the resident are removed. `erasure_event_id` is the id of that event; the console
+    """Training finished erasing what it held about a resident after `registry.resident_erased` (UU
+    27/2022): enrollments keep only the resident's random id for the figures, free-text notes
+    about the resident are removed. `erasure_event_id` is the id of that event; the console
     shows an erasure as complete once every service has confirmed it."""
 
     TYPE: ClassVar[str] = "training.resident_data_erased.v1"

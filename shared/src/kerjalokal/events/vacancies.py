@@ -384,9 +384,10 @@ class ResidentHiredV1(Event):
 
 
 class ResidentDataErasedV1(Event):
-    """Vacancies finished erasing what it held about a resident after `registry.resident_erased`
-    (UU 27/2022): its matching projection and the NIK lookup hash are deleted, applications and hires keep only the resident's random id for the figures. `erasure_event_id` is the id of that event; the console
-    shows an erasure as complete once every service has confirmed it."""
+    """Vacancies finished erasing what it held about a resident after `registry.resident_erased` (UU
+    27/2022): its matching projection and the NIK lookup hash are deleted, applications and
+    hires keep only the resident's random id for the figures. `erasure_event_id` is the id of
+    that event; the console shows an erasure as complete once every service has confirmed it."""
 
     TYPE: ClassVar[str] = "vacancies.resident_data_erased.v1"
     SUBJECT: ClassVar[str] = "resident_id"
