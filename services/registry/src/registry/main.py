@@ -47,6 +47,20 @@ PUBLISHES = (
 )
 
 
+# The AMQP client libraries dump whole frames at DEBUG, message bodies included: the contact
+# details this service publishes on the restricted exchange would land in the log. They log at
+# INFO at most, whatever the root level (the NIK, phone and email are also redacted by the
+# chassis formatter; names and street addresses cannot be recognised, so they must not get there).
+WIRE_LOGGERS = ("aiormq", "aio_pika")
+
+
+def quiet_wire_loggers() -> None:
+    for name in WIRE_LOGGERS:
+        wire = logging.getLogger(name)
+        if wire.level < logging.INFO:  # NOTSET (0) follows the root, DEBUG and all
+            wire.setLevel(logging.INFO)
+
+
 def build_broker(settings: Settings) -> RabbitBroker:
     broker = make_broker(settings.amqp_url, service=SERVICE, prefetch=settings.prefetch)
     broker.include_router(handlers.router)
@@ -79,6 +93,7 @@ async def check_key_scope(_: asyncpg.Connection, role: str, scope: dict[str, str
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    quiet_wire_loggers()
     broker = build_broker(settings)
 
     @asynccontextmanager
