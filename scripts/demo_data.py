@@ -81,6 +81,26 @@ def seed(env: dict[str, str], base_url: str = "http://127.0.0.1:8001") -> None:
             f" {len(job['errors'])} rows refused"
         )
         _verify(http)
+        _village_admin_keys(http)
+
+
+DEMO_ADMINS = (("32.16.09.2004", "Desa Waluya"), ("32.16.19.2004", "Desa Sukadami"))
+
+
+def _village_admin_keys(http: httpx.Client) -> None:
+    """Village admins are API keys of the registry (POST /api-keys), shown once: the demo ends
+    its earlier demo keys and issues fresh ones for Desa Waluya and Desa Sukadami."""
+    labels = {f"Admin {name} (demo)": kode for kode, name in DEMO_ADMINS}
+    for key in http.get("/api-keys").raise_for_status().json():
+        if key["label"] in labels:
+            http.delete(f"/api-keys/{key['key_id']}").raise_for_status()
+    for label, kode in labels.items():
+        issued = http.post(
+            "/api-keys",
+            json={"role": "village_admin", "label": label, "scope": {"desa_kode": kode},
+                  "expires_in_days": 30},
+        ).raise_for_status().json()  # fmt: skip
+        print(f"demo: registry key for {label}: {issued['key']}")
 
 
 def _verify(http: httpx.Client) -> None:

@@ -12,7 +12,8 @@ from registry.main import create_app
 
 OPERATOR = {"Authorization": "Bearer test-operator"}
 WALUYA = "32.16.09.2004"
-WALUYA_ADMIN = {"Authorization": "Bearer test-desa-waluya"}
+SUKADAMI = "32.16.19.2004"
+CIKARANG_UTARA = "32.16.09"  # the kecamatan of Waluya
 NIK_LOOKUP_KEY = base64.b64encode(b"vacancies-and-registry-share-it!").decode()
 
 
@@ -24,7 +25,6 @@ def settings_for(database_url: str, amqp_url: str) -> Settings:
         REGISTRY_DATA_KEY=base64.b64encode(os.urandom(32)).decode(),
         NIK_LOOKUP_KEY=NIK_LOOKUP_KEY,
         OPERATOR_TOKEN="test-operator",
-        VILLAGE_ADMIN_TOKENS=f"test-desa-waluya={WALUYA}",
         REGISTRY_SWEEP_INTERVAL=3600,
     )
 
@@ -46,3 +46,18 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
         yield http
+
+
+async def issue_key(
+    client: httpx.AsyncClient, role: str, label: str, **scope: str
+) -> dict[str, str]:
+    """A key issued over HTTP by the operator, as the Authorization header that carries it."""
+    body = {"role": role, "label": label, "scope": scope}
+    response = await client.post("/api-keys", json=body, headers=OPERATOR)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['key']}"}
+
+
+@pytest.fixture
+async def waluya_admin(client: httpx.AsyncClient) -> dict[str, str]:
+    return await issue_key(client, "village_admin", "Admin Desa Waluya", desa_kode=WALUYA)

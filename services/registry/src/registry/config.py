@@ -1,7 +1,5 @@
-from typing import Annotated
-
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -16,19 +14,9 @@ class Settings(BaseSettings):
     data_key: SecretStr = Field(alias="REGISTRY_DATA_KEY")
     nik_lookup_key: SecretStr = Field(alias="NIK_LOOKUP_KEY")
     operator_token: SecretStr = Field(alias="OPERATOR_TOKEN")
-    village_admin_tokens: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=dict, alias="VILLAGE_ADMIN_TOKENS"
-    )
+    """The operator's bootstrap credential; village admins and other systems get API keys
+    (POST /api-keys), no longer tokens from the environment."""
     public_url: str = Field(default="http://127.0.0.1:8001", alias="REGISTRY_PUBLIC_URL")
     sweep_interval_seconds: float = Field(default=3600.0, alias="REGISTRY_SWEEP_INTERVAL")
     prefetch: int = Field(default=32, alias="REGISTRY_PREFETCH")
     max_import_bytes: int = Field(default=100 * 1024 * 1024, alias="REGISTRY_MAX_IMPORT_BYTES")
-
-    @field_validator("village_admin_tokens", mode="before")
-    @classmethod
-    def _pairs(cls, value: object) -> object:
-        """`token=desa_kode,token=desa_kode`: one village admin per token."""
-        if not isinstance(value, str):
-            return value
-        pairs = (item.split("=", 1) for item in value.split(",") if item.strip())
-        return {token.strip(): desa.strip() for token, desa in pairs}

@@ -12,6 +12,9 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 
+from kerjalokal.auth.admin import install_key_admin
+from kerjalokal.auth.fastapi import AuthConfig
+from kerjalokal.auth.web import SecurityHeaders
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
 from kerjalokal.events import registry as registry_events
 from kerjalokal.logging import configure_logging
@@ -23,12 +26,14 @@ from kerjalokal.messaging import (
     outbox,
 )
 from kerjalokal.operations import install_operations
+from kerjalokal.reference import desa, kecamatan
 
 from . import api, handlers, imports, repository, services
 from .config import Settings
 from .crypto import PersonalDataCipher
 
 SERVICE = "registry"
+KEY_ROLES = ("operator", "village_admin", "agency", "service")
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(SERVICE)
 PUBLISHES = (
@@ -40,6 +45,20 @@ PUBLISHES = (
     registry_events.ResidentIdentityRecordedV1,
     registry_events.ResidentErasedV1,
 )
+
+
+# The AMQP client libraries dump whole frames at DEBUG, message bodies included: the contact
+# details this service publishes on the restricted exchange would land in the log. They log at
+# INFO at most, whatever the root level (the NIK, phone and email are also redacted by the
+# chassis formatter; names and street addresses cannot be recognised, so they must not get there).
+WIRE_LOGGERS = ("aiormq", "aio_pika")
+
+
+def quiet_wire_loggers() -> None:
+    for name in WIRE_LOGGERS:
+        wire = logging.getLogger(name)
+        if wire.level < logging.INFO:  # NOTSET (0) follows the root, DEBUG and all
+            wire.setLevel(logging.INFO)
 
 
 def build_broker(settings: Settings) -> RabbitBroker:
@@ -63,8 +82,18 @@ async def _housekeeping(pool: asyncpg.Pool, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def check_key_scope(_: asyncpg.Connection, role: str, scope: dict[str, str]) -> str | None:
+    """A village admin's key names a desa or kecamatan that exists (Kepmendagri codes)."""
+    if (code := scope.get("desa_kode")) and desa(code) is None:
+        return f"desa_kode {code} tidak dikenal / unknown desa code"
+    if (code := scope.get("kecamatan_kode")) and kecamatan(code) is None:
+        return f"kecamatan_kode {code} tidak dikenal / unknown kecamatan code"
+    return None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    quiet_wire_loggers()
     broker = build_broker(settings)
 
     @asynccontextmanager
@@ -105,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.auth = AuthConfig(service=SERVICE, operator_token=settings.operator_token)
     app.state.broker = broker
     app.state.cipher = PersonalDataCipher(
         hmac_key=settings.nik_hmac_key.get_secret_value(),
@@ -112,7 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lookup_key=settings.nik_lookup_key.get_secret_value(),
     )
     app.include_router(api.router)
+    install_key_admin(app, service=SERVICE, roles=KEY_ROLES, check_scope=check_key_scope)
     api.install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
     install_operations(app, broker, service=SERVICE)
     return app
 

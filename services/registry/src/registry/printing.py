@@ -9,6 +9,13 @@ from kerjalokal.reference import desa, education_level, kabkota, kecamatan
 
 from .schemas import PersonalOut
 
+PRINT_SCRIPT = """document.addEventListener("DOMContentLoaded", () => {
+  const button = document.getElementById("print");
+  if (button) button.addEventListener("click", () => window.print());
+});
+"""
+"""Served as /ak1.js: the card page's Content-Security-Policy forbids inline scripts."""
+
 
 @cache
 def _environment() -> Environment:

@@ -150,6 +150,22 @@ async def history(conn: asyncpg.Connection, *, resident_id: UUID) -> list[asyncp
     )
 
 
+async def enrollments(conn: asyncpg.Connection, *, resident_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT enrollment_id, session_id, state, updated_at FROM training_enrollment"
+        " WHERE resident_id = $1 ORDER BY updated_at, enrollment_id",
+        resident_id,
+    )
+
+
+async def status_counts(conn: asyncpg.Connection) -> dict[str, int]:
+    """Registered seekers by status, the whole regency (no row small enough to name anyone)."""
+    rows = await conn.fetch(
+        "SELECT status, count(*) AS n FROM resident WHERE erased_at IS NULL GROUP BY status"
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
 async def next_ak1_sequence(conn: asyncpg.Connection) -> int:
     sequence: int = await conn.fetchval("SELECT nextval('ak1_serial')")
     return sequence

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from kerjalokal.auth import Principal
 from kerjalokal.events import registry as ev
 from kerjalokal.events.training import (
     EnrollmentWithdrawnV1,
@@ -42,13 +43,40 @@ S = ResidentStatus
 
 @dataclass(frozen=True)
 class Actor:
-    role: Literal["operator", "village_admin", "bulk_import", "system"]
+    """Who acts in a use case: an HTTP caller (a chassis `Principal`), a bulk import or the
+    system. A village admin acts for one desa, a district admin for every desa of a kecamatan."""
+
+    role: Literal[
+        "operator", "village_admin", "agency", "service", "company", "institution",
+        "bulk_import", "system",
+    ]  # fmt: skip
     name: str
     desa_kode: str | None = None
+    kecamatan_kode: str | None = None
+
+    @classmethod
+    def of(cls, who: Principal) -> "Actor":
+        name = who.subject + (f"[{who.key_id}]" if who.key_id else "")
+        return cls(
+            role=who.role, name=name, desa_kode=who.desa_kode, kecamatan_kode=who.kecamatan_kode
+        )
 
     @property
     def label(self) -> str:
         return f"{self.role}:{self.name}"
+
+    def covers(self, desa_kode: str | None) -> bool:
+        """A village or district admin's own residents (`Principal.covers_desa`)."""
+        scope = {"desa_kode": self.desa_kode, "kecamatan_kode": self.kecamatan_kode}
+        admin = Principal(
+            role="village_admin", subject=self.name, scope={k: v for k, v in scope.items() if v}
+        )
+        return self.role == "village_admin" and admin.covers_desa(desa_kode)
+
+    def sees_personal(self, desa_kode: str | None) -> bool:
+        """NIK, name, phone, email and street address: operators, and the resident's own village
+        or district admin."""
+        return self.role == "operator" or self.covers(desa_kode)
 
 
 class FieldError(DomainError):
@@ -64,7 +92,9 @@ class NotFound(Exception):
 
 
 class DuplicateNik(Exception):
-    def __init__(self, existing: UUID) -> None:
+    """`existing` is None when the caller may not see the resident who holds the NIK."""
+
+    def __init__(self, existing: UUID | None) -> None:
         super().__init__(str(existing))
         self.existing = existing
 
@@ -102,11 +132,11 @@ def education_columns(education: EducationIn, *, loc: tuple[str, ...]) -> dict[s
 
 def _domicile_columns(address: AddressIn, *, actor: Actor, loc: tuple[str, ...]) -> dict[str, Any]:
     domicile = _field((*loc, "desa_kode"), validate_domicile, address.desa_kode)
-    if actor.role == "village_admin" and domicile.kode != actor.desa_kode:
+    if actor.role == "village_admin" and not actor.covers(domicile.kode):
         raise FieldError(
             (*loc, "desa_kode"),
-            "Admin desa hanya mendaftarkan warga desanya sendiri /"
-            " a village admin registers only residents of their own village",
+            "Admin desa hanya mendaftarkan warga wilayahnya sendiri /"
+            " a village admin registers only residents of their own village or district",
         )
     return {
         "desa_kode": domicile.kode,
@@ -262,13 +292,13 @@ async def register(
     prepared = prepare(cipher=cipher, data=data, actor=actor, now=now)
     nik_hmac = prepared.columns["nik_hmac"]
     if existing := await repository.id_by_nik(conn, nik_hmac=nik_hmac):
-        raise DuplicateNik(existing)
+        raise DuplicateNik(await _pointer(conn, existing, actor=actor))
     try:
         async with conn.transaction():
             await repository.insert(conn, prepared.columns)
     except asyncpg.UniqueViolationError:
         raced = await repository.id_by_nik(conn, nik_hmac=nik_hmac)
-        raise DuplicateNik(raced or prepared.columns["resident_id"]) from None
+        raise DuplicateNik(raced and await _pointer(conn, raced, actor=actor)) from None
     resident_id = prepared.columns["resident_id"]
     await repository.add_history(
         conn, resident_id=resident_id, at=now, actor=actor.label, action="registered"
@@ -277,6 +307,16 @@ async def register(
     events = registered_events(row, prepared.personal, now=now, nik_lookup=prepared.nik_lookup)
     await outbox.add(conn, *events)
     return row, prepared.warnings
+
+
+async def _pointer(conn: asyncpg.Connection, resident_id: UUID, *, actor: Actor) -> UUID | None:
+    """The holder of a NIK registered twice, if the caller may see them (a village admin is not
+    told which resident of another village holds it)."""
+    try:
+        await get_visible(conn, resident_id, actor=actor)
+    except NotFound:
+        return None
+    return resident_id
 
 
 async def _get(
@@ -291,9 +331,10 @@ async def _get(
 async def get_visible(
     conn: asyncpg.Connection, resident_id: UUID, *, actor: Actor
 ) -> asyncpg.Record:
-    """A village admin sees only the residents of their own village; others answer 404 alike."""
+    """A village admin sees only the residents of their own village (a district admin those of
+    their kecamatan); a foreign resident answers the same 404 as a missing one."""
     row = await _get(conn, resident_id)
-    if actor.role == "village_admin" and row["desa_kode"] != actor.desa_kode:
+    if actor.role != "operator" and not actor.covers(row["desa_kode"]):
         raise NotFound(str(resident_id))
     return row
 
@@ -407,8 +448,7 @@ async def change_domicile(
 ) -> asyncpg.Record:
     await get_visible(conn, resident_id, actor=actor)
     current = await _get(conn, resident_id, lock=True)
-    operator = Actor(role="operator", name=actor.name)
-    changes = _domicile_columns(address, actor=operator, loc=("address",))
+    changes = _domicile_columns(address, actor=actor, loc=("address",))
     personal = cipher.open(current["personal"], resident_id=resident_id)
     personal["address"] = _address(address)
     changes |= {

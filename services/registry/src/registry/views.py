@@ -1,4 +1,5 @@
-"""Rows to API responses. Personal fields are opened only for operators."""
+"""Rows to API responses. Personal fields are opened only for operators and the resident's own
+village or district admin; the NIK is masked unless the caller asked for it (and was audited)."""
 
 from typing import Any
 
@@ -8,6 +9,9 @@ from .crypto import PersonalDataCipher
 from .domain import parse_nik
 from .schemas import AK1Out, PersonalOut, ResidentOut
 from .services import Actor
+
+EXPORTED_FIELDS = ("nik", "full_name", "phone", "email", "birth_place", "address", "profile")
+"""What a data export reads in clear, as the audit log names it."""
 
 
 def personal_of(
@@ -71,6 +75,82 @@ def resident_out(
         version=row["version"],
         warnings=list(row["nik_warnings"]),
         personal=personal_of(row, cipher=cipher, reveal_nik=reveal_nik)
-        if actor.role == "operator"
+        if actor.sees_personal(row["desa_kode"])
         else None,
     )
+
+
+def export_of(
+    row: asyncpg.Record,
+    *,
+    actor: Actor,
+    cipher: PersonalDataCipher,
+    history: list[asyncpg.Record],
+    enrollments: list[asyncpg.Record],
+    accesses: list[asyncpg.Record],
+) -> dict[str, Any]:
+    """Everything the registry holds about one resident, for their data export (UU 27/2022).
+    Disability (health data) is the operator's only, as in every other answer."""
+    personal: dict[str, Any] = cipher.open(row["personal"], resident_id=row["resident_id"])
+    shown = resident_out(row, actor=actor, cipher=cipher).model_dump(
+        mode="json", exclude={"personal", "consent", "ak1", "resident_id"}
+    )
+    withheld = [] if actor.role == "operator" else ["disability"]
+    return {
+        "nik": personal["nik"],
+        "contact": {
+            "full_name": personal["full_name"],
+            "phone": personal["phone"],
+            "email": personal.get("email"),
+            "birth_place": personal.get("birth_place"),
+            "address": personal["address"],
+        },
+        "profile": shown
+        | {
+            "status_changed_at": row["status_changed_at"].isoformat(),
+            "verified_at": row["verified_at"].isoformat() if row["verified_at"] else None,
+            "verified_by": row["verified_by"],
+            "registered_by": row["registered_by"],
+        },
+        "consent": {"contact": row["contact_consent"], "channels": list(row["contact_channels"])},
+        "ak1": {
+            "number": row["ak1_number"],
+            "issued_on": _iso(row["ak1_issued_on"]),
+            "valid_until": _iso(row["ak1_valid_until"]),
+            "next_report_due": _iso(row["ak1_next_report_due"]),
+            "refusal_reason": row["ak1_refusal_reason"],
+        },
+        "status_history": [
+            {
+                "at": h["at"].isoformat(),
+                "actor": h["actor"],
+                "action": h["action"],
+                "detail": h["detail"],
+            }
+            for h in history
+        ],
+        "training_enrollments": [
+            {
+                "enrollment_id": str(e["enrollment_id"]),
+                "session_id": str(e["session_id"]),
+                "state": e["state"],
+                "updated_at": e["updated_at"].isoformat(),
+            }
+            for e in enrollments
+        ],
+        "personal_data_access": [
+            {
+                "accessed_at": a["accessed_at"].isoformat(),
+                "principal": a["principal"],
+                "role": a["role"],
+                "fields": list(a["fields"]),
+                "purpose": a["purpose"],
+            }
+            for a in accesses
+        ],
+        "withheld": withheld,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -15,7 +15,7 @@ from kerjalokal.testing.factories import nik, registration
 from kerjalokal.testing.tap import EventTap
 from registry.config import Settings
 
-from ..conftest import OPERATOR, WALUYA, WALUYA_ADMIN
+from ..conftest import OPERATOR, WALUYA
 
 pytestmark = pytest.mark.integration
 REGISTERED = "registry.resident_registered.v1"
@@ -97,10 +97,12 @@ async def test_operators_see_personal_data_with_a_masked_nik_unless_asked(
 ) -> None:
     payload = registration()
     resident = await register(client, **payload)
-    assert resident["personal"]["nik"] == payload["nik"][:4] + "*" * 10 + payload["nik"][-2:]
+    assert resident["personal"]["nik"] == payload["nik"][:4] + "\u2022" * 8 + payload["nik"][-4:]
     assert resident["personal"]["full_name"] == payload["full_name"]
     revealed = await client.get(
-        f"/residents/{resident['resident_id']}?reveal_nik=true", headers=OPERATOR
+        f"/residents/{resident['resident_id']}",
+        params={"reveal": "nik", "purpose": "pencocokan KTP"},
+        headers=OPERATOR,
     )
     assert revealed.json()["personal"]["nik"] == payload["nik"]
 
@@ -111,7 +113,9 @@ async def test_a_second_registration_of_a_nik_points_to_the_first(
     first = await register(client)
     again = registration(
         nik=(
-            await client.get(f"/residents/{first['resident_id']}?reveal_nik=true", headers=OPERATOR)
+            await client.get(
+                f"/residents/{first['resident_id']}?reveal=nik&purpose=test", headers=OPERATOR
+            )
         ).json()["personal"]["nik"]
     )
     response = await client.post("/residents", json=again, headers=OPERATOR)
@@ -178,38 +182,39 @@ async def test_locality_comes_from_the_ktp_address_not_the_nik(client: httpx.Asy
 
 
 async def test_a_village_admin_registers_and_sees_only_their_own_residents(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, waluya_admin: dict[str, str]
 ) -> None:
     own = await register(
-        client, headers=WALUYA_ADMIN, address={"street": "Jl. D", "desa_kode": WALUYA}
+        client, headers=waluya_admin, address={"street": "Jl. D", "desa_kode": WALUYA}
     )
     assert own["registered_by_kind"] == "village_admin"
-    assert own["personal"] is None
+    assert own["personal"]["nik"].count("\u2022") == 8  # their own resident, NIK masked
+    assert own["disability"] is None
     other_village = registration(address={"street": "Jl. E", "desa_kode": "32.16.19.2004"})
-    response = await client.post("/residents", json=other_village, headers=WALUYA_ADMIN)
+    response = await client.post("/residents", json=other_village, headers=waluya_admin)
     assert ["body", "address", "desa_kode"] in errors_at(response)
     foreign = await register(client, address={"street": "Jl. F", "desa_kode": "32.16.19.2004"})
-    hidden = await client.get(f"/residents/{foreign['resident_id']}", headers=WALUYA_ADMIN)
+    hidden = await client.get(f"/residents/{foreign['resident_id']}", headers=waluya_admin)
     missing = await client.get(
-        "/residents/00000000-0000-4000-8000-000000000000", headers=WALUYA_ADMIN
+        "/residents/00000000-0000-4000-8000-000000000000", headers=waluya_admin
     )
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json() == missing.json()
-    listing = (await client.get("/residents", headers=WALUYA_ADMIN)).json()
+    listing = (await client.get("/residents", headers=waluya_admin)).json()
     assert {item["domicile"]["desa_kode"] for item in listing["items"]} == {WALUYA}
 
 
 async def test_writes_need_a_token_and_verification_needs_an_operator(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, waluya_admin: dict[str, str]
 ) -> None:
     assert (await client.post("/residents", json=registration())).status_code == 401
     wrong = {"Authorization": "Bearer nope"}
     assert (await client.post("/residents", json=registration(), headers=wrong)).status_code == 401
     resident = await register(
-        client, headers=WALUYA_ADMIN, address={"street": "x", "desa_kode": WALUYA}
+        client, headers=waluya_admin, address={"street": "x", "desa_kode": WALUYA}
     )
     response = await client.post(
-        f"/residents/{resident['resident_id']}/verify", json={"officer": "A"}, headers=WALUYA_ADMIN
+        f"/residents/{resident['resident_id']}/verify", json={"officer": "A"}, headers=waluya_admin
     )
     assert response.status_code == 403
 
@@ -399,7 +404,7 @@ async def test_operations_endpoints(client: httpx.AsyncClient) -> None:
 
 
 async def test_erasure_removes_personal_data_tells_every_service_and_frees_the_nik(
-    client: httpx.AsyncClient, app: FastAPI, settings: Settings
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, waluya_admin: dict[str, str]
 ) -> None:
     payload = registration(
         birth_date="1998-05-17", address={"street": "Jl. Kenanga 3", "desa_kode": WALUYA}
@@ -413,7 +418,7 @@ async def test_erasure_removes_personal_data_tells_every_service_and_frees_the_n
     url = f"/residents/{rid}/erasure"
     assert ["body", "reason"] in errors_at(await client.post(url, json={}, headers=OPERATOR))
     assert (await client.post(url, json={"reason": "surat 1"})).status_code == 401
-    refused = await client.post(url, json={"reason": "surat 1"}, headers=WALUYA_ADMIN)
+    refused = await client.post(url, json={"reason": "surat 1"}, headers=waluya_admin)
     assert refused.status_code == 403
     async with EventTap(settings.amqp_url, pattern="registry.resident_erased.v1") as tap:
         erased = await client.post(url, json={"reason": "surat 12/2027"}, headers=OPERATOR)

@@ -17,7 +17,7 @@ from registry import imports
 from registry.config import Settings
 from registry.services import Actor
 
-from ..conftest import OPERATOR, WALUYA_ADMIN
+from ..conftest import OPERATOR
 
 pytestmark = pytest.mark.integration
 REGISTERED = "registry.resident_registered.v1"
@@ -276,9 +276,11 @@ async def test_a_job_left_running_by_a_stop_is_failed_at_start_and_can_be_resume
     assert (rerun["status"], rerun["already_registered"]) == ("done", 3)
 
 
-async def test_a_village_admin_may_not_import(client: httpx.AsyncClient, app: FastAPI) -> None:
+async def test_a_village_admin_may_not_import(
+    client: httpx.AsyncClient, app: FastAPI, waluya_admin: dict[str, str]
+) -> None:
     files = {"file": ("desa.csv", to_csv([seeker()]), "text/csv")}
-    response = await client.post("/imports", files=files, headers=WALUYA_ADMIN)
+    response = await client.post("/imports", files=files, headers=waluya_admin)
     assert response.status_code == 403
     assert await count(app, "import_job") == 0
 

@@ -143,13 +143,26 @@ def test_warnings_come_from_the_nik_and_never_refuse(cipher: PersonalDataCipher)
     assert len(prepared.warnings) == 1
 
 
-def test_village_admin_tokens_are_read_as_pairs() -> None:
+def test_a_district_admin_registers_residents_of_every_desa_of_their_kecamatan(
+    cipher: PersonalDataCipher,
+) -> None:
+    admin = Actor(role="village_admin", name="cikarang utara", kecamatan_kode="32.16.09")
+    for desa_kode in ("32.16.09.2004", "32.16.09.2001"):
+        own = registration(address={"street": "x", "desa_kode": desa_kode})
+        prepare(cipher=cipher, data=RegistrationIn.model_validate(own), actor=admin, now=NOW)
+    other = registration(address={"street": "x", "desa_kode": "32.16.19.2004"})
+    with pytest.raises(FieldError) as refused:
+        prepare(cipher=cipher, data=RegistrationIn.model_validate(other), actor=admin, now=NOW)
+    assert refused.value.loc == ("address", "desa_kode")
+
+
+def test_village_admins_come_from_api_keys_not_from_the_environment() -> None:
     settings = Settings(
         REGISTRY_DATABASE_URL="postgresql://x/y", AMQP_URL="amqp://x", REGISTRY_NIK_HMAC_KEY=key(),
         REGISTRY_DATA_KEY=key(), OPERATOR_TOKEN="t", NIK_LOOKUP_KEY=key(),
-        VILLAGE_ADMIN_TOKENS="a=32.16.09.2004, b=32.16.19.2004",
+        VILLAGE_ADMIN_TOKENS="a=32.16.09.2004",
     )  # fmt: skip
-    assert settings.village_admin_tokens == {"a": "32.16.09.2004", "b": "32.16.19.2004"}
+    assert not hasattr(settings, "village_admin_tokens")
 
 
 def test_secrets_have_no_default(monkeypatch: pytest.MonkeyPatch) -> None:

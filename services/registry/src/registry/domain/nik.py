@@ -11,6 +11,7 @@ from enum import StrEnum
 from kerjalokal.reference import kabkota, province
 from registry.domain.errors import DomainError
 
+MASK = "\u2022"  # •
 _FEMALE_DAY_OFFSET = 40
 _LEAP_YEAR = 2000
 
@@ -35,9 +36,9 @@ class Nik:
     serial: str
 
     def masked(self) -> str:
-        """Regency (first 4) and last 2 digits stay visible: enough for an operator to match a
-        card, while the birth date and most of the serial stay hidden."""
-        return self.value[:4] + "*" * 10 + self.value[-2:]
+        """Regency (first 4) and serial (last 4) stay visible: enough to match a card against a
+        KTP held in the hand, while the district and the birth date stay hidden."""
+        return self.value[:4] + MASK * 8 + self.value[-4:]
 
     def __repr__(self) -> str:
         return f"Nik({self.masked()})"
