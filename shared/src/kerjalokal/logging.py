@@ -25,6 +25,19 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+# The AMQP client libraries dump whole frames at DEBUG, message bodies included: the contact
+# details on the restricted exchange would land in the log (names and street addresses cannot be
+# recognised by the redaction above). They log at INFO at most, whatever the root level.
+WIRE_LOGGERS = ("aiormq", "aio_pika")
+
+
+def quiet_wire_loggers() -> None:
+    for name in WIRE_LOGGERS:
+        wire = logging.getLogger(name)
+        if wire.level < logging.INFO:  # NOTSET (0) follows the root, DEBUG and all
+            wire.setLevel(logging.INFO)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
@@ -34,3 +47,4 @@ def configure_logging(level: int = logging.INFO) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    quiet_wire_loggers()

@@ -17,7 +17,7 @@ from kerjalokal.auth.fastapi import AuthConfig
 from kerjalokal.auth.web import SecurityHeaders
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
 from kerjalokal.events import registry as registry_events
-from kerjalokal.logging import configure_logging
+from kerjalokal.logging import configure_logging, quiet_wire_loggers
 from kerjalokal.messaging import (
     OutboxRelay,
     declare_topology,
@@ -45,20 +45,6 @@ PUBLISHES = (
     registry_events.ResidentIdentityRecordedV1,
     registry_events.ResidentErasedV1,
 )
-
-
-# The AMQP client libraries dump whole frames at DEBUG, message bodies included: the contact
-# details this service publishes on the restricted exchange would land in the log. They log at
-# INFO at most, whatever the root level (the NIK, phone and email are also redacted by the
-# chassis formatter; names and street addresses cannot be recognised, so they must not get there).
-WIRE_LOGGERS = ("aiormq", "aio_pika")
-
-
-def quiet_wire_loggers() -> None:
-    for name in WIRE_LOGGERS:
-        wire = logging.getLogger(name)
-        if wire.level < logging.INFO:  # NOTSET (0) follows the root, DEBUG and all
-            wire.setLevel(logging.INFO)
 
 
 def build_broker(settings: Settings) -> RabbitBroker:
