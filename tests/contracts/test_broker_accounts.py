@@ -12,10 +12,12 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from uuid import uuid4
 
@@ -503,3 +505,57 @@ async def test_the_relay_survives_a_refused_publish_and_logs_no_payload(
         await broker.stop()
         await admin.close()
         await pool.close()
+
+
+def test_the_management_api_path_puts_users_and_permissions() -> None:
+    """docker compose's broker-accounts step: the management plugin is not enabled on these
+    machines, so a local HTTP server stands in for it and records what would be sent."""
+    received: list[tuple[str, str, dict, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else {}
+            received.append((self.command, self.path, body, self.headers["Authorization"]))
+            self.send_response(204 if self.command == "PUT" else 200)
+            self.end_headers()
+
+        do_GET = do_PUT = _answer
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    env = {
+        "RABBITMQ_USER": "admin",
+        "RABBITMQ_PASSWORD": "s3cret",
+        **{accounts.password_variable(s): f"pw-{s}" for s in accounts.SERVICES},
+    }
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            url = f"http://127.0.0.1:{server.server_port}"
+            assert accounts.main(["apply", "--vhost", "/", "--management-url", url]) == 0
+    finally:
+        server.shutdown()
+    assert received[0][:2] == ("GET", "/api/whoami")
+    assert {auth for *_, auth in received} == {"Basic YWRtaW46czNjcmV0"}  # admin:s3cret
+    puts = [(path, body) for method, path, body, _ in received if method == "PUT"]
+    assert ("/api/users/kerjalokal-notify", {"password": "pw-notify", "tags": ""}) in puts
+    notify = accounts.account("notify")
+    assert (
+        "/api/permissions/%2F/kerjalokal-notify",
+        {"configure": notify.configure, "write": notify.write, "read": notify.read},
+    ) in puts
+    assert (
+        "/api/topic-permissions/%2F/kerjalokal-notify",
+        {
+            "exchange": "kerjalokal.restricted",
+            "write": "^$",
+            "read": r"^(registry\.resident_contact_changed\.v1)$",
+        },
+    ) in puts
+    assert len(puts) == len(accounts.SERVICES) * 5
