@@ -4,7 +4,8 @@ new `make run` starts from an empty event log (the console rebuilds its figures 
 
 Queue names come from `rabbitmqctl list_queues` where it runs (root on the broker's host); without
 it, the queues every installation has are deleted: the event log, the unrouted queue and each
-service's dead-letter queue. Agencies' users and queues are left alone.
+service's dead-letter queue. Agencies' users and queues are left alone, and so are the services'
+own users (kerjalokal-<service>): `make run` resets their passwords and permissions each time.
 """
 
 import asyncio

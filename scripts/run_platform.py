@@ -2,6 +2,11 @@
 
 `make run` calls this after `uv sync`. Settings come from the environment, falling back to
 deploy/dev.env (development values only). Logs go to .run/logs/<service>.log. Ctrl-C stops all.
+
+Each service connects to RabbitMQ as its own user `kerjalokal-<service>` (permissions in
+kerjalokal.messaging.accounts), created or reset here with rabbitmqctl on AMQP_URL's vhost, with
+the passwords <SERVICE>_AMQP_PASSWORD; AMQP_URL itself is the administrator's (guest in
+development). Where rabbitmqctl does not run, every service uses AMQP_URL, with a warning.
 """
 
 import argparse
@@ -14,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from kerjalokal.messaging import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".run" / "logs"
@@ -54,6 +61,32 @@ def load_env() -> dict[str, str]:
     return env
 
 
+def broker_users(env: dict[str, str]) -> dict[str, str]:
+    """Create or reset each service's broker user; return each service's own AMQP_URL."""
+    names = [s.name for s in SERVICES]
+    passwords = accounts.passwords_from(env, names)
+    selected = accounts.accounts(names)
+    vhost = accounts.vhost_of(env["AMQP_URL"])
+    try:
+        accounts.apply_with_rabbitmqctl(selected, vhost=vhost, passwords=passwords)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        print(
+            f"WARNING: no broker users ({exc}); every service connects with AMQP_URL",
+            file=sys.stderr,
+        )
+        return {name: env["AMQP_URL"] for name in names}
+    print(f"broker vhost {vhost}: users {', '.join(a.username for a in selected)}")
+    return {a.service: accounts.service_url(env["AMQP_URL"], a, passwords[a.service])
+            for a in selected}  # fmt: skip
+
+
+def service_env(env: dict[str, str], amqp_url: str) -> dict[str, str]:
+    """The platform's settings with this service's own AMQP_URL and no broker password of
+    another service."""
+    own = {k: v for k, v in env.items() if not k.endswith("_AMQP_PASSWORD")}
+    return own | {"AMQP_URL": amqp_url}
+
+
 def start(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = (LOGS / f"{service.name}.log").open("ab")
@@ -88,10 +121,11 @@ def main() -> int:
         [sys.executable, "-m", "kerjalokal.db", "create", *(s.database for s in SERVICES)],
         env=env, check=True,
     )  # fmt: skip
+    urls = broker_users(env)
     processes = []
     try:
         for service in SERVICES:
-            process = start(service, env)
+            process = start(service, service_env(env, urls[service.name]))
             processes.append(process)
             wait_ready(service, process)
         if not args.no_demo:

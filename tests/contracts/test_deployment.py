@@ -8,6 +8,7 @@ import yaml
 from pydantic import SecretStr
 
 from console.config import Settings as ConsoleSettings
+from kerjalokal.messaging import accounts
 from notify.config import Settings as NotifySettings
 from registry.config import Settings as RegistrySettings
 from training.config import Settings as TrainingSettings
@@ -35,8 +36,11 @@ def test_every_service_is_deployed_from_its_own_dockerfile(service: str) -> None
     assert (ROOT / spec["build"]["dockerfile"]).exists()
     assert f"{PORTS[service]}:{PORTS[service]}" in spec["ports"]
     assert "healthcheck" in spec
-    assert set(spec["depends_on"]) == {"rabbitmq", "postgres"}
-    assert all(dep["condition"] == "service_healthy" for dep in spec["depends_on"].values())
+    assert spec["depends_on"] == {
+        "rabbitmq": {"condition": "service_healthy"},
+        "postgres": {"condition": "service_healthy"},
+        "broker-accounts": {"condition": "service_completed_successfully"},
+    }
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -51,6 +55,32 @@ def test_every_secret_of_a_service_is_required_without_a_default(service: str) -
     assert secrets
     for name in secrets:
         assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", str(environment[name])), name
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_connects_to_the_broker_as_its_own_user(service: str) -> None:
+    url = str(COMPOSE["services"][service]["environment"]["AMQP_URL"])
+    user = accounts.username(service)
+    variable = accounts.password_variable(service)
+    assert re.fullmatch(rf"amqp://{user}:\$\{{{variable}:\?[^}}]+\}}@rabbitmq:5672/", url), url
+    assert "RABBITMQ_PASSWORD" not in str(COMPOSE["services"][service]["environment"])
+
+
+def test_the_broker_accounts_step_creates_every_services_user_first() -> None:
+    spec = COMPOSE["services"]["broker-accounts"]
+    assert spec["command"][:4] == ["python", "-m", "kerjalokal.messaging.accounts", "apply"]
+    assert "--management-url" in spec["command"]
+    assert spec["restart"] == "no"
+    assert spec["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+    environment = spec["environment"]
+    assert set(environment) == {
+        "RABBITMQ_USER",
+        "RABBITMQ_PASSWORD",
+        *(accounts.password_variable(s) for s in accounts.SERVICES),
+    }
+    for name in ("RABBITMQ_PASSWORD", *(accounts.password_variable(s) for s in SERVICES)):
+        assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", str(environment[name])), name
+    assert set(SERVICES) <= set(accounts.SERVICES)
 
 
 def test_infrastructure_has_healthchecks_and_one_database_per_service() -> None:

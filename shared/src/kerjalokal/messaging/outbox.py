@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import aiormq
 import asyncpg
 from faststream.rabbit import RabbitBroker
 from prometheus_client import Counter, Gauge
@@ -143,7 +144,7 @@ class OutboxRelay:
         confirmed = []
         for row, outcome in zip(rows, outcomes, strict=True):
             if isinstance(outcome, BaseException):
-                await self._record_failure(conn, row["seq"], outcome)
+                await self._record_failure(conn, row, outcome)
                 break
             confirmed.append(row["seq"])
         if confirmed:
@@ -180,14 +181,36 @@ class OutboxRelay:
             timeout=self._publish_timeout,
         )
 
-    async def _record_failure(self, conn: asyncpg.Connection, seq: int, exc: BaseException) -> None:
-        log.warning("outbox publish failed at seq %s: %s", seq, type(exc).__name__)
+    async def _record_failure(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, exc: BaseException
+    ) -> None:
+        """Log which event failed and why, never its payload. A refusal by the broker (say
+        ACCESS_REFUSED: this service's account may not publish that routing key) closes the
+        channel; the broker opens a new one for the next attempt, and the row stays unsent and
+        blocks the ones behind it until an operator looks at it."""
+        reason = failure_reason(exc)
+        log.warning(
+            "outbox publish failed at seq %s (%s to %s): %s",
+            row["seq"],
+            row["event_type"],
+            row["exchange"],
+            reason,
+        )
         FAILED.labels(self._service).inc()
         await conn.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = $1",
-            seq,
-            f"{type(exc).__name__}: {exc}"[:500],
+            row["seq"],
+            reason[:500],
         )
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The exception's type, and for a channel the broker closed its reply text (say
+    `ACCESS_REFUSED - access to topic '...' in exchange '...' refused for user '...'`), which
+    names no payload; other exceptions' text could quote the message, so only their type."""
+    if isinstance(exc, aiormq.exceptions.ChannelClosed):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
 
 
 async def purge(conn: asyncpg.Connection, *, outbox_days: int = 7, inbox_days: int = 30) -> int:
