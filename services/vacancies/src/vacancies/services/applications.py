@@ -19,7 +19,7 @@ from ..domain.errors import DomainError, Duplicate, FieldError, NotFound
 from ..domain.vacancy import today_in_bekasi
 from ..principals import SYSTEM, Actor, may_act_for
 from ..schemas import ApplicationIn, TransitionIn
-from . import hires
+from . import hires, seekers
 
 HIRED_ELSEWHERE = "Sudah diterima bekerja di tempat lain / hired elsewhere"
 NO_POSITION = "Lowongan sudah terisi / the vacancy has been filled"
@@ -48,7 +48,8 @@ async def submit(
             f"Lowongan berstatus {vacancy['status']} tidak menerima lamaran / a vacancy in"
             f" {vacancy['status']} takes no applications"
         )
-    seeker = await _seeker(conn, data.resident_id)
+    erased = await seekers.lock_resident(conn, data.resident_id)  # not while being erased
+    seeker = None if erased else await _seeker(conn, data.resident_id)
     if seeker is None or (
         actor.role == "village_admin" and not actor.covers_desa(seeker["desa_kode"])
     ):
