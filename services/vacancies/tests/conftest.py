@@ -19,7 +19,6 @@ from vacancies.services import seekers
 
 OPERATOR = {"Authorization": "Bearer test-operator"}
 WALUYA = "32.16.09.2004"
-WALUYA_ADMIN = {"Authorization": "Bearer test-desa-waluya"}
 NIK_LOOKUP_KEY = base64.b64encode(b"vacancies-and-registry-share-it!").decode()
 _nib = itertools.count(random.randint(10**12, 9 * 10**12))
 
@@ -30,7 +29,6 @@ def settings_for(database_url: str, amqp_url: str, **overrides: Any) -> Settings
         "AMQP_URL": amqp_url,
         "OPERATOR_TOKEN": "test-operator",
         "NIK_LOOKUP_KEY": NIK_LOOKUP_KEY,
-        "VILLAGE_ADMIN_TOKENS": f"test-desa-waluya={WALUYA}",
         "VACANCIES_SWEEP_INTERVAL": 3600,
         "VACANCIES_INDEX_REFRESH": 3600,
     }
@@ -54,6 +52,23 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://vacancies") as http:
         yield http
+
+
+async def api_key(client: httpx.AsyncClient, role: str, **scope: str) -> dict[str, str]:
+    """Bearer headers of a key an operator issued at /api-keys."""
+    response = await client.post(
+        "/api-keys",
+        json={"role": role, "label": f"uji {role}", "scope": scope},
+        headers=OPERATOR,
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['key']}"}
+
+
+@pytest.fixture
+async def waluya_admin(client: httpx.AsyncClient) -> dict[str, str]:
+    """The village admin of Waluya (a key scoped to its desa)."""
+    return await api_key(client, "village_admin", desa_kode=WALUYA)
 
 
 def today() -> date:

@@ -5,6 +5,7 @@ in-memory index learns the change after the commit."""
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import asyncpg
 from faststream import Context
@@ -13,10 +14,10 @@ from faststream.rabbit import RabbitMessage, RabbitRouter
 from kerjalokal.events import Event
 from kerjalokal.events import registry as reg
 from kerjalokal.events import training as tr
-from kerjalokal.messaging import EVENTS, RESTRICTED, consumer_queue, inbox
+from kerjalokal.messaging import EVENTS, RESTRICTED, PermanentError, consumer_queue, inbox
 
 from .matching import Seeker, SeekerIndex
-from .services import matching, seekers
+from .services import matching, residents, seekers
 
 SERVICE = "vacancies"
 router = RabbitRouter()
@@ -108,3 +109,23 @@ async def on_completed(
     event: tr.TrainingCompletedV1, msg: RabbitMessage, pool: Pool, index: Index
 ) -> None:
     await _once(pool, index, msg, seekers.training_completed, event, kind="training_completed")
+
+
+@router.subscriber(_queue("resident_erased", reg.ResidentErasedV1), EVENTS)
+async def on_erased(
+    event: reg.ResidentErasedV1, msg: RabbitMessage, pool: Pool, index: Index
+) -> None:
+    """Erase what vacancies holds about the resident and confirm it, once per erasure event (its
+    id is the confirmation's `erasure_event_id`); the index forgets the seeker after the commit."""
+    try:
+        event_id = UUID(str(msg.message_id))
+    except ValueError as exc:
+        raise PermanentError("the message id is not the erasure event's id (a UUID)") from exc
+
+    async def apply(conn: asyncpg.Connection) -> None:
+        await residents.erase(conn, event=event, event_id=event_id, now=datetime.now(UTC))
+
+    await inbox.handle_once(
+        pool, consumer=f"{SERVICE}.resident_erased", event_id=msg.message_id, apply=apply
+    )
+    index.remove(event.resident_id)

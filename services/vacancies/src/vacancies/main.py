@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 from prometheus_client import Gauge
 
+from kerjalokal.auth.admin import install_key_admin
+from kerjalokal.auth.fastapi import AuthConfig
+from kerjalokal.auth.web import SecurityHeaders
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
 from kerjalokal.events import vacancies as ev
 from kerjalokal.logging import configure_logging
@@ -29,7 +32,7 @@ from .config import Settings
 from .domain.placement import NikLookup
 from .matching import SeekerIndex
 from .principals import SYSTEM
-from .services import matching, vacancies
+from .services import companies, matching, vacancies
 
 SERVICE = "vacancies"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -46,7 +49,9 @@ PUBLISHES = (
     ev.ApplicationSubmittedV1,
     ev.ApplicationStatusChangedV1,
     ev.ResidentHiredV1,
+    ev.ResidentDataErasedV1,
 )
+KEY_ROLES = ("operator", "company", "village_admin", "agency", "institution", "service")
 _OUTAGES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 STOP_TIMEOUT = 5.0
 
@@ -141,12 +146,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.auth = AuthConfig(service=SERVICE, operator_token=settings.operator_token)
     app.state.broker = broker
     app.state.index = index
     app.state.nik_lookup = NikLookup(settings.nik_lookup_key.get_secret_value())
     app.include_router(api.router)
+    install_key_admin(app, service=SERVICE, roles=KEY_ROLES, check_scope=companies.check_key_scope)
     api.install_error_handlers(app)
     install_operations(app, broker, service=SERVICE)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -190,12 +190,16 @@ class CompanyOut(BaseModel):
 
 
 class CompanyCreatedOut(CompanyOut):
-    hr_token: str = Field(description="The HR desk's bearer token: shown once, keep it safe")
+    hr_token: str = Field(description="The HR desk's API key: shown once, keep it safe")
+    hr_key_id: str = Field(description="The key's public id (to revoke it at /api-keys)")
+    hr_key_expires_at: datetime
 
 
 class TokenOut(BaseModel):
     company_id: UUID
-    hr_token: str
+    hr_token: str = Field(description="The HR desk's API key: shown once, keep it safe")
+    key_id: str
+    expires_at: datetime
 
 
 class PartnershipOut(BaseModel):

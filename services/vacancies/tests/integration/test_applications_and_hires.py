@@ -18,7 +18,6 @@ from vacancies.config import Settings
 from ..conftest import (
     NIK_LOOKUP_KEY,
     OPERATOR,
-    WALUYA_ADMIN,
     add_seeker,
     company,
     today,
@@ -88,12 +87,13 @@ async def test_a_hire_fills_openings_obsoletes_other_applications_and_publishes_
     assert len(tap.of_type("vacancies.resident_hired.v1")) == 1
     record = (await client.get(f"/applications/{first['application_id']}", headers=hr)).json()
     assert record["hire_id"] == body["hire_id"]
+    desk = f"company:HRD {acme['name']}[{acme['hr_key_id']}]"  # the HR desk's key
     assert [(t["from_status"], t["to_status"], t["actor"]) for t in record["transitions"]] == [
         (None, "submitted", "operator:disnaker"),
-        ("submitted", "screening", f"company:{acme['company_id']}"),
-        ("screening", "interview", f"company:{acme['company_id']}"),
-        ("interview", "offered", f"company:{acme['company_id']}"),
-        ("offered", "hired", f"company:{acme['company_id']}"),
+        ("submitted", "screening", desk),
+        ("screening", "interview", desk),
+        ("interview", "offered", desk),
+        ("offered", "hired", desk),
     ]
     vacancy_now = (await client.get(f"/vacancies/{one_opening['vacancy_id']}", headers=hr)).json()
     assert (vacancy_now["status"], vacancy_now["hires"], vacancy_now["openings_left"]) == (
@@ -120,7 +120,10 @@ async def test_one_application_per_seeker_and_vacancy_and_exits_need_reasons(
     jump = await move(client, first["application_id"], acme["hr"], "offered")
     assert jump.status_code == 409
     obsolete = await move(client, first["application_id"], acme["hr"], "obsolete")
-    assert obsolete.status_code == 409
+    assert obsolete.status_code == 422  # the system's alone: a company may not set it
+    assert obsolete.json()["detail"][0]["loc"] == ["body", "status"]
+    by_office = await move(client, first["application_id"], OPERATOR, "obsolete")
+    assert by_office.status_code == 409  # nor the office: the rule says no
     async with EventTap(settings.amqp_url, pattern="vacancies.application_status_changed.v1") as t:
         hidden = await move(
             client, first["application_id"], acme["hr"], "refused", reason="Catatan internal"
@@ -137,29 +140,29 @@ async def test_one_application_per_seeker_and_vacancy_and_exits_need_reasons(
 
 
 async def test_a_village_admin_applies_only_for_its_own_residents(
-    client: httpx.AsyncClient, app: FastAPI
+    client: httpx.AsyncClient, app: FastAPI, waluya_admin: dict[str, str]
 ) -> None:
     acme = await company(client)
     public = await vacancy(client, acme["hr"])
     own = await add_seeker(app)
     stranger = await add_seeker(app, desa_kode="32.16.19.2004")
-    made = await apply(client, public["vacancy_id"], own, headers=WALUYA_ADMIN)
+    made = await apply(client, public["vacancy_id"], own, headers=waluya_admin)
     refused = await client.post(
         "/applications",
         json={"vacancy_id": public["vacancy_id"], "resident_id": str(stranger)},
-        headers=WALUYA_ADMIN,
+        headers=waluya_admin,
     )
     assert ["body", "resident_id"] in [e["loc"] for e in refused.json()["detail"]]
     referral = await client.post(
         "/applications",
         json={"vacancy_id": public["vacancy_id"], "resident_id": str(own), "channel": "referral"},
-        headers=WALUYA_ADMIN,
+        headers=waluya_admin,
     )
     assert referral.status_code == 422
-    assert (
-        await move(client, made["application_id"], WALUYA_ADMIN, "screening")
-    ).status_code == 409
-    withdrawn = await move(client, made["application_id"], WALUYA_ADMIN, "withdrawn")
+    screening = await move(client, made["application_id"], waluya_admin, "screening")
+    assert screening.status_code == 422  # a status a village admin may not set
+    assert screening.json()["detail"][0]["loc"] == ["body", "status"]
+    withdrawn = await move(client, made["application_id"], waluya_admin, "withdrawn")
     assert withdrawn.json()["status"] == "withdrawn"
     assert (await client.post("/applications", json={}, headers=acme["hr"])).status_code == 403
 

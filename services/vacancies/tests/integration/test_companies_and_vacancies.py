@@ -12,7 +12,6 @@ from vacancies.config import Settings
 
 from ..conftest import (
     OPERATOR,
-    WALUYA_ADMIN,
     add_seeker,
     company,
     company_payload,
@@ -37,7 +36,7 @@ async def test_a_company_is_registered_verified_and_published_without_its_hr_con
         created = await client.post("/companies", json=payload, headers=OPERATOR)
         assert created.status_code == 201, created.text
         body = created.json()
-        assert body["hr_token"].startswith("klc_")
+        assert body["hr_token"].startswith("kl_vacancies_")
         assert body["hr_contact"]["name"] == payload["hr_contact"]["name"]
         cid = body["company_id"]
         verified = await client.post(f"/companies/{cid}/verify", headers=OPERATOR)
@@ -233,16 +232,18 @@ async def test_publishing_puts_the_public_vacancy_and_the_match_on_the_exchange(
     assert [i["resident_id"] for i in listed.json()["items"]] == [str(welder), str(near)]
 
 
-async def test_a_village_admin_sees_published_vacancies_only(client: httpx.AsyncClient) -> None:
+async def test_a_village_admin_sees_published_vacancies_only(
+    client: httpx.AsyncClient, waluya_admin: dict[str, str]
+) -> None:
     hr = (await company(client))["hr"]
     draft = await vacancy(client, hr, publish=False)
     public = await vacancy(client, hr)
-    seen = (await client.get("/vacancies", headers=WALUYA_ADMIN)).json()
+    seen = (await client.get("/vacancies", headers=waluya_admin)).json()
     assert [v["vacancy_id"] for v in seen["items"]] == [public["vacancy_id"]]
-    hidden = await client.get(f"/vacancies/{draft['vacancy_id']}", headers=WALUYA_ADMIN)
+    hidden = await client.get(f"/vacancies/{draft['vacancy_id']}", headers=waluya_admin)
     assert hidden.status_code == 404
     assert (
-        await client.post("/vacancies", json=vacancy_payload(), headers=WALUYA_ADMIN)
+        await client.post("/vacancies", json=vacancy_payload(), headers=waluya_admin)
     ).status_code == 403
 
 

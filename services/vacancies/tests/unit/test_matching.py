@@ -134,6 +134,27 @@ def test_the_cap_keeps_the_best_and_counts_every_eligible() -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+def test_an_erased_seeker_leaves_the_index_and_the_others_keep_their_rows() -> None:
+    index = SeekerIndex(capacity=2)
+    first, middle, last = seeker(1), seeker(2, skills=frozenset({"bubut"})), seeker(3, sex="P")
+    for one in (first, middle, last):
+        index.upsert(one)
+    assert index.remove(first.resident_id) is True
+    assert index.remove(first.resident_id) is False  # twice changes nothing
+    assert len(index) == 2
+    assert first.resident_id not in index
+    found = index.match(criteria(skills=()), cap=10)
+    assert {c.resident_id for c in found.candidates} == {middle.resident_id, last.resident_id}
+    assert found.eligible == 2
+    only_women = index.match(criteria(skills=(), sex="P"), cap=10)
+    assert [c.resident_id for c in only_women.candidates] == [last.resident_id]
+    lathe = index.match(criteria(skills=("bubut",)), cap=1)
+    assert lathe.candidates[0].resident_id == middle.resident_id
+    index.upsert(first)  # a row freed by a removal is taken again
+    assert len(index) == 3
+    assert index.match(criteria(skills=()), cap=10).eligible == 3
+
+
 def test_the_skill_vocabulary_grows_past_one_word_of_bits() -> None:
     index = SeekerIndex(capacity=4)
     many = frozenset(f"keahlian-{i}" for i in range(150))

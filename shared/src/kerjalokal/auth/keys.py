@@ -29,6 +29,12 @@ def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
+def _scope(value: Any) -> dict[str, str]:
+    """The scope column as a dict, whether the connection decodes jsonb (a service's own codec)
+    or hands it over as text (asyncpg's default)."""
+    return dict(json.loads(value) if isinstance(value, str | bytes) else value)
+
+
 @dataclass(frozen=True)
 class IssuedKey:
     key: str
@@ -56,7 +62,7 @@ class KeyRecord:
             key_id=row["key_id"],
             role=row["role"],
             subject=row["subject"],
-            scope=json.loads(row["scope"]),
+            scope=_scope(row["scope"]),
             label=row["label"],
             created_by=row["created_by"],
             created_at=row["created_at"],
@@ -87,7 +93,7 @@ async def issue(
     expires_at = now + lifetime
     await conn.execute(
         "INSERT INTO api_key (key_id, secret_sha256, role, subject, scope, label, created_by,"
-        " created_at, expires_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)",
+        " created_at, expires_at) VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9)",
         key_id,
         _digest(secret),
         role,
@@ -128,7 +134,7 @@ async def authenticate(
         role=row["role"],
         subject=row["subject"],
         key_id=row["key_id"],
-        scope=json.loads(row["scope"]),
+        scope=_scope(row["scope"]),
     )
 
 
@@ -145,7 +151,7 @@ async def revoke_scope(
 ) -> int:
     """End every live key of `role` in `scope` (an HR desk's keys when new ones replace them)."""
     status = await conn.execute(
-        "UPDATE api_key SET revoked_at = $3 WHERE role = $1 AND scope = $2::jsonb"
+        "UPDATE api_key SET revoked_at = $3 WHERE role = $1 AND scope = $2::text::jsonb"
         " AND revoked_at IS NULL",
         role,
         json.dumps(check_scope(role, scope)),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from ..schemas import ApplicationIn, ApplicationOut, Page, TransitionIn
 from ..services import applications, figures, matching
-from .deps import Applicant, Conn, Operator, Who, now
+from .deps import Applicant, Conn, Involved, Reader, now
 from .views import application_out
 
 router = APIRouter()
@@ -25,7 +25,7 @@ async def submit(data: ApplicationIn, conn: Conn, who: Applicant) -> Application
 @router.get("/applications", response_model=Page, tags=["applications"])
 async def listing(
     conn: Conn,
-    who: Who,
+    who: Involved,
     vacancy_id: UUID | None = None,
     resident_id: UUID | None = None,
     status: str | None = None,
@@ -40,7 +40,7 @@ async def listing(
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut, tags=["applications"])
-async def get(application_id: UUID, conn: Conn, who: Who) -> ApplicationOut:
+async def get(application_id: UUID, conn: Conn, who: Involved) -> ApplicationOut:
     row = await applications.get_visible(conn, application_id, actor=who)
     hire = await conn.fetchval("SELECT hire_id FROM hire WHERE application_id = $1", application_id)
     return application_out(
@@ -53,7 +53,7 @@ async def get(application_id: UUID, conn: Conn, who: Who) -> ApplicationOut:
     tags=["applications"],
 )  # fmt: skip
 async def move(
-    application_id: UUID, data: TransitionIn, request: Request, conn: Conn, who: Who
+    application_id: UUID, data: TransitionIn, request: Request, conn: Conn, who: Involved
 ) -> ApplicationOut:
     """Move an application on. `refused` needs a reason (`reason_shared` shows it to the
     seeker); `hired` needs a start date (at most a week back) and a contract type, takes an
@@ -72,7 +72,7 @@ async def move(
 async def office_figures(
     request: Request,
     conn: Conn,
-    who: Operator,
+    who: Reader,
     since: date | None = None,
     until: date | None = None,
     period: figures.Period = "month",
@@ -80,7 +80,8 @@ async def office_figures(
 ) -> dict[str, Any]:
     """Hires against the target of local hires; per company (against its MoU), per industrial
     estate, per kecamatan and per period, with the local share of new hires against the
-    threshold (Perbup 9/2019: 30%, configurable)."""
+    threshold (Perbup 9/2019: 30%, configurable). Public: the office, village admins, agencies,
+    institutions and services read them; an HR desk reads its own company's."""
     settings = request.app.state.settings
     return await figures.figures(
         conn, since=since, until=until,
@@ -90,11 +91,12 @@ async def office_figures(
 
 
 @router.get("/seekers/{resident_id}", tags=["seekers"])
-async def seeker(resident_id: UUID, conn: Conn, who: Operator) -> dict[str, Any]:
+async def seeker(resident_id: UUID, conn: Conn, who: Applicant) -> dict[str, Any]:
     """What vacancies knows of a seeker from the registry's and training's events (no personal
-    data): what matching reads, and the versions applied."""
+    data): what matching reads, and the versions applied. A village admin reads its own
+    residents'."""
     row = await conn.fetchrow(matching.SEEKER_SELECT + " WHERE s.resident_id = $1", resident_id)
-    if row is None:
+    if row is None or (who.role == "village_admin" and not who.covers_desa(row["desa_kode"])):
         raise HTTPException(404, "Pencari kerja tidak dikenal / unknown job seeker")
     return {k: v for k, v in dict(row).items() if k not in ("nik_lookup", "change_seq")} | {
         "identity_known": row["nik_lookup"] is not None

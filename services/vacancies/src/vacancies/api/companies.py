@@ -1,4 +1,4 @@
-"""Partner companies, their HR tokens, MoUs, placement reports and figures."""
+"""Partner companies, their HR desks' API keys, MoUs, placement reports and figures."""
 
 from datetime import date
 from typing import Annotated, Any
@@ -26,10 +26,14 @@ router = APIRouter(tags=["companies"])
 
 @router.post("/companies", status_code=201, response_model=CompanyCreatedOut)
 async def register(data: CompanyIn, conn: Conn, who: Operator) -> dict[str, Any]:
-    """Register a partner company with its HR contact. Its HR desk's token is in the answer,
-    shown once; the company publishes vacancies once an operator has verified it."""
-    row, token = await companies.register(conn, data=data, actor=who, now=now())
-    return company_out(row, actor=who) | {"hr_token": token}
+    """Register a partner company with its HR contact. Its HR desk's API key is in the answer
+    (`hr_token`), shown once; the company publishes vacancies once an operator has verified it."""
+    row, issued = await companies.register(conn, data=data, actor=who, now=now())
+    return company_out(row, actor=who) | {
+        "hr_token": issued.key,
+        "hr_key_id": issued.key_id,
+        "hr_key_expires_at": issued.expires_at,
+    }
 
 
 @router.get("/companies", response_model=Page)
@@ -62,13 +66,25 @@ async def verify(company_id: UUID, conn: Conn, who: Operator) -> dict[str, Any]:
 
 @router.post("/companies/{company_id}/tokens", status_code=201, response_model=TokenOut)
 async def issue_token(
-    company_id: UUID, conn: Conn, who: Operator, revoke_others: bool = False
+    company_id: UUID,
+    conn: Conn,
+    who: Operator,
+    revoke_others: bool = False,
+    expires_in_days: Annotated[int, Query(ge=1, le=400)] = companies.HR_KEY_DAYS,
 ) -> TokenOut:
-    """A new HR token, shown once (a lost token, a new officer); `revoke_others` ends the rest."""
-    token = await companies.issue_token(
-        conn, company_id=company_id, actor=who, now=now(), revoke=revoke_others
+    """A new API key for the company's HR desk (role `company`, scoped to it), shown once (a
+    lost key, a new officer); `revoke_others` ends the desk's other keys. Keys are listed and
+    revoked one by one at `/api-keys`."""
+    issued = await companies.issue_token(
+        conn, company_id=company_id, actor=who, now=now(), revoke=revoke_others,
+        days=expires_in_days,
+    )  # fmt: skip
+    return TokenOut(
+        company_id=company_id,
+        hr_token=issued.key,
+        key_id=issued.key_id,
+        expires_at=issued.expires_at,
     )
-    return TokenOut(company_id=company_id, hr_token=token)
 
 
 @router.post("/companies/{company_id}/partnerships", status_code=201, response_model=PartnershipOut)

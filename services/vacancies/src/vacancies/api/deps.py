@@ -1,52 +1,17 @@
-"""Who is calling, and the connection a request works in (one transaction per request)."""
+"""Who is calling (the chassis: an API key of this service or the operator's token), and the
+connection a request works in (one transaction per request)."""
 
-import hmac
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
 
-from ..config import Settings
-from ..principals import Actor
-from ..services import companies
+from kerjalokal.auth import Principal
+from kerjalokal.auth.fastapi import principal, require
 
-_bearer = HTTPBearer(auto_error=False)
-
-
-async def actor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    """Operator token, a village admin's token, or a company HR desk's token (checked by hash)."""
-    settings: Settings = request.app.state.settings
-    token = credentials.credentials if credentials else ""
-    if token and hmac.compare_digest(token, settings.operator_token.get_secret_value()):
-        return Actor(role="operator", name="disnaker")
-    for admin_token, desa in settings.village_admin_tokens.items():
-        if token and hmac.compare_digest(token, admin_token):
-            return Actor(role="village_admin", name=desa, desa_kode=desa)
-    if token:
-        async with request.app.state.pool.acquire() as conn:
-            found = await companies.actor_for_token(conn, token)
-        if found is not None:
-            return found
-    raise HTTPException(
-        401,
-        "Butuh token yang sah / a valid bearer token is required",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
-
-
-def _only(*roles: str) -> Callable[[Actor], Actor]:
-    def check(who: Annotated[Actor, Depends(actor)]) -> Actor:
-        if who.role not in roles:
-            raise HTTPException(403, "Tidak berwenang / not allowed for this role")
-        return who
-
-    return check
+from ..principals import PUBLIC_READERS
 
 
 async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
@@ -63,7 +28,12 @@ def now() -> datetime:
 # can read what it made at once, and a failed commit is an error, never a lost write. (The
 # default, "request", would commit after the response was sent.)
 Conn = Annotated[asyncpg.Connection, Depends(connection, scope="function")]
-Who = Annotated[Actor, Depends(actor)]
-Operator = Annotated[Actor, Depends(_only("operator"))]
-Staff = Annotated[Actor, Depends(_only("operator", "company"))]
-Applicant = Annotated[Actor, Depends(_only("operator", "village_admin"))]
+Who = Annotated[Principal, Depends(principal)]
+"""Any principal with a valid key; the use case decides what it sees (public or its own)."""
+Operator = Annotated[Principal, Depends(require("operator"))]
+Staff = Annotated[Principal, Depends(require("operator", "company"))]
+Applicant = Annotated[Principal, Depends(require("operator", "village_admin"))]
+Involved = Annotated[Principal, Depends(require("operator", "company", "village_admin"))]
+"""Those an application concerns: the office, the company, the resident's village admin."""
+Reader = Annotated[Principal, Depends(require("operator", *PUBLIC_READERS))]
+"""The office and the readers of public data (not an HR desk: it sees its own company only)."""

@@ -4,7 +4,7 @@ from typing import Any
 
 import asyncpg
 
-from ..principals import Actor
+from ..principals import Actor, may_act_for
 from ..schemas import ApplicationOut, CompanyOut, PartnershipOut, VacancyOut
 from ..services.vacancies import nested
 
@@ -26,7 +26,7 @@ def company_out(row: asyncpg.Record, *, actor: Actor) -> dict[str, Any]:
         status=row["status"],
         registered_at=row["registered_at"],
         verified_at=row["verified_at"],
-        hr_contact=contact if actor.may_act_for(row["company_id"]) else None,
+        hr_contact=contact if may_act_for(actor, row["company_id"]) else None,
     ).model_dump()
 
 

@@ -51,6 +51,7 @@ class SeekerIndex:
         self._places = _Vocabulary()
         self._allocate(capacity, skill_words)
         self.last_change = 0
+        self.last_erasure = 0
 
     def _allocate(self, capacity: int, words: int) -> None:
         self.eligible = np.zeros(capacity, dtype=bool)
@@ -118,6 +119,24 @@ class SeekerIndex:
         skill_ids, certified_ids = self._bits(seeker.skills), self._bits(seeker.certified)
         _set_bits(self.skill_bits, row, skill_ids)
         _set_bits(self.certified_bits, row, certified_ids)
+
+    def remove(self, resident_id: UUID) -> bool:
+        """Forget a seeker (erased at their request): the last row takes its place."""
+        row = self._rows.pop(resident_id, None)
+        if row is None:
+            return False
+        last = len(self._ids) - 1
+        if row != last:
+            moved = self._ids[last]
+            for name in _COLUMNS:
+                values = getattr(self, name)
+                values[row] = values[last]
+            self._ids[row] = moved
+            self._rows[moved] = row
+        self._ids.pop()
+        for name in _COLUMNS:
+            getattr(self, name)[last] = -1 if name in ("major", "desa", "kecamatan") else 0
+        return True
 
     def _has(self, bits: Bits, rows: npt.NDArray[np.intp], word_id: int) -> npt.NDArray[np.bool_]:
         column = bits[rows, word_id >> 6]

@@ -17,9 +17,9 @@ from ..domain.applications import OPEN
 from ..domain.applications import Status as S
 from ..domain.errors import DomainError, Duplicate, FieldError, NotFound
 from ..domain.vacancy import today_in_bekasi
-from ..principals import SYSTEM, Actor
+from ..principals import SYSTEM, Actor, may_act_for
 from ..schemas import ApplicationIn, TransitionIn
-from . import hires
+from . import hires, seekers
 
 HIRED_ELSEWHERE = "Sudah diterima bekerja di tempat lain / hired elsewhere"
 NO_POSITION = "Lowongan sudah terisi / the vacancy has been filled"
@@ -48,8 +48,11 @@ async def submit(
             f"Lowongan berstatus {vacancy['status']} tidak menerima lamaran / a vacancy in"
             f" {vacancy['status']} takes no applications"
         )
-    seeker = await _seeker(conn, data.resident_id)
-    if seeker is None or (actor.role == "village_admin" and seeker["desa_kode"] != actor.desa_kode):
+    erased = await seekers.lock_resident(conn, data.resident_id)  # not while being erased
+    seeker = None if erased else await _seeker(conn, data.resident_id)
+    if seeker is None or (
+        actor.role == "village_admin" and not actor.covers_desa(seeker["desa_kode"])
+    ):
         raise FieldError(("resident_id",), "Pencari kerja tidak dikenal / unknown job seeker")
     if seeker["status"] in ("placed", "expired"):
         raise DomainError(
@@ -154,7 +157,8 @@ async def move(
 async def get_visible(
     conn: asyncpg.Connection, application_id: UUID, *, actor: Actor, lock: bool = False
 ) -> asyncpg.Record:
-    """The company sees applications to its vacancies, a village admin those of its residents."""
+    """The company sees applications to its vacancies, a village admin those of its residents
+    (its desa, or every desa of its kecamatan); anything else answers like a missing one."""
     row = await db.get(conn, "application", "application_id", application_id, lock=lock)
     if row is None:
         raise NotFound("application")
@@ -162,11 +166,32 @@ async def get_visible(
         desa = await conn.fetchval(
             "SELECT desa_kode FROM seeker WHERE resident_id = $1", row["resident_id"]
         )
-        if desa != actor.desa_kode:
+        if not actor.covers_desa(desa):
             raise NotFound("application")
-    elif not actor.may_act_for(row["company_id"]):
+    elif not may_act_for(actor, row["company_id"]):
         raise NotFound("application")
     return row
+
+
+OPERATOR_ONLY = frozenset({S.CANCELLED})
+"""Set by the office alone (a vacancy withdrawn, a mistake undone)."""
+COMPANY_MAY_SET = frozenset({S.SCREENING, S.INTERVIEW, S.OFFERED, S.HIRED, S.REFUSED, S.NO_SHOW})
+"""The company moves its candidates on; withdrawing is the seeker's act (through the office or
+the village admin)."""
+VILLAGE_ADMIN_MAY_SET = frozenset({S.WITHDRAWN})
+
+
+def check_may_set(actor: Actor, target: S) -> None:
+    """A status this role may not set is refused naming the field, before any rule about it."""
+    allowed = {"company": COMPANY_MAY_SET, "village_admin": VILLAGE_ADMIN_MAY_SET}.get(actor.role)
+    if actor.role == "operator" or (allowed is not None and target in allowed):
+        return
+    options = ", ".join(sorted(allowed or ()))
+    raise FieldError(
+        ("status",),
+        f"Peran {actor.role} tidak dapat menetapkan status {target} (bisa: {options}) /"
+        f" the {actor.role} role cannot set the status {target} (allowed: {options})",
+    )
 
 
 async def transition(
@@ -179,12 +204,8 @@ async def transition(
     backdate_days: int,
 ) -> asyncpg.Record:
     current = await get_visible(conn, application_id, actor=actor, lock=True)
+    check_may_set(actor, S(data.status))
     target = rules.transition(S(current["status"]), S(data.status))
-    if actor.role == "village_admin" and target is not S.WITHDRAWN:
-        raise DomainError(
-            "Admin desa hanya dapat menarik lamaran warganya / a village admin may only"
-            " withdraw an application"
-        )
     rules.check_reason(target, data.reason)
     if target is not S.HIRED:
         return await move(
@@ -267,19 +288,24 @@ async def listing(
     offset: int,
 ) -> tuple[list[asyncpg.Record], int]:
     company = actor.company_id if actor.role == "company" else None
-    desa = actor.desa_kode if actor.role == "village_admin" else None
+    village = actor.role == "village_admin"
+    desa = actor.desa_kode if village else None
+    kecamatan = actor.kecamatan_kode if village else None
+    if village and not (desa or kecamatan):
+        return [], 0
     where = (
         "WHERE ($1::uuid IS NULL OR a.company_id = $1) AND ($2::uuid IS NULL OR a.vacancy_id = $2)"
         " AND ($3::uuid IS NULL OR a.resident_id = $3) AND ($4::text IS NULL OR a.status = $4)"
         " AND ($5::text IS NULL OR s.desa_kode = $5)"
+        " AND ($6::text IS NULL OR starts_with(s.desa_kode, $6 || '.'))"
     )
     base = "FROM application a LEFT JOIN seeker s USING (resident_id) " + where
-    args = (company, vacancy_id, resident_id, status, desa)
+    args = (company, vacancy_id, resident_id, status, desa, kecamatan)
     total: int = await conn.fetchval(f"SELECT count(*) {base}", *args)
     rows = await conn.fetch(
         f"SELECT a.*, (SELECT hire_id FROM hire h WHERE h.application_id = a.application_id)"
         f" AS hire_id {base} ORDER BY a.submitted_at DESC, a.application_id"
-        f" LIMIT $6 OFFSET $7",
+        f" LIMIT $7 OFFSET $8",
         *args, limit, offset,
     )  # fmt: skip
     return rows, total

@@ -1,71 +1,87 @@
-"""Partner companies, their HR desk's tokens and their MoU with the office."""
+"""Partner companies, their HR desk's API keys and their MoU with the office."""
 
-import hashlib
-import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
+from kerjalokal.auth import keys
 from kerjalokal.events import vacancies as ev
 from kerjalokal.messaging import outbox
 
 from .. import repository as db
 from ..domain.errors import DomainError, Duplicate, FieldError, NotFound
 from ..domain.vacancy import location_of
-from ..principals import Actor
+from ..principals import Actor, may_act_for
 from ..schemas import CompanyIn, PartnershipChangeIn, PartnershipIn
 
-TOKEN_PREFIX = "klc_"  # noqa: S105 - a prefix that tells company tokens apart, not a secret
+SERVICE = "vacancies"
+HR_KEY_DAYS = 90
+"""How long an HR desk's key lives unless the operator says otherwise (then a new one)."""
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+def hr_scope(company_id: UUID) -> dict[str, str]:
+    return {"company_id": str(company_id)}
 
 
-async def actor_for_token(conn: asyncpg.Connection, token: str) -> Actor | None:
-    """The HR desk a company token belongs to, if it is live."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    row = await conn.fetchrow(
-        "SELECT t.company_id, c.name FROM company_token t JOIN company c USING (company_id)"
-        " WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL",
-        _digest(token),
+async def issue_hr_key(
+    conn: asyncpg.Connection,
+    *,
+    company: asyncpg.Record,
+    actor: Actor,
+    now: datetime,
+    revoke: bool,
+    days: int = HR_KEY_DAYS,
+) -> keys.IssuedKey:
+    """A new API key for the company's HR desk (role company, scoped to it), shown once;
+    `revoke` ends the desk's other keys first (a lost key, a new officer)."""
+    scope = hr_scope(company["company_id"])
+    if revoke:
+        await keys.revoke_scope(conn, role="company", scope=scope, now=now)
+    label = f"HRD {company['name']}"[:100]
+    return await keys.issue(
+        conn,
+        service=SERVICE,
+        role="company",
+        subject=label,
+        scope=scope,
+        label=label,
+        created_by=actor.label,
+        now=now,
+        lifetime=timedelta(days=days),
     )
-    if row is None:
-        return None
-    return Actor(role="company", name=str(row["company_id"]), company_id=row["company_id"])
 
 
 async def issue_token(
-    conn: asyncpg.Connection, *, company_id: UUID, actor: Actor, now: datetime, revoke: bool
-) -> str:
-    """A new random token for the company's HR desk, shown once; `revoke` ends the others."""
-    await get_visible(conn, company_id, actor=actor)
-    if revoke:
-        await conn.execute(
-            "UPDATE company_token SET revoked_at = $2 WHERE company_id = $1 AND revoked_at IS NULL",
-            company_id,
-            now,
-        )
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    await db.insert(
-        conn,
-        "company_token",
-        {
-            "token_sha256": _digest(token),
-            "company_id": company_id,
-            "issued_at": now,
-            "issued_by": actor.label,
-        },
-    )
-    return token
+    conn: asyncpg.Connection,
+    *,
+    company_id: UUID,
+    actor: Actor,
+    now: datetime,
+    revoke: bool,
+    days: int = HR_KEY_DAYS,
+) -> keys.IssuedKey:
+    company = await get_visible(conn, company_id, actor=actor, lock=True)
+    return await issue_hr_key(conn, company=company, actor=actor, now=now, revoke=revoke, days=days)
+
+
+async def check_key_scope(conn: asyncpg.Connection, role: str, scope: dict[str, str]) -> str | None:
+    """What the chassis' key admin asks before issuing: a company key names an existing company."""
+    if role != "company":
+        return None
+    try:
+        company_id = UUID(scope.get("company_id", ""))
+    except ValueError:
+        return "company_id: bukan UUID / not a UUID"
+    if not await conn.fetchval("SELECT 1 FROM company WHERE company_id = $1", company_id):
+        return "company_id: perusahaan tidak dikenal / unknown company"
+    return None
 
 
 async def register(
     conn: asyncpg.Connection, *, data: CompanyIn, actor: Actor, now: datetime
-) -> tuple[asyncpg.Record, str]:
+) -> tuple[asyncpg.Record, keys.IssuedKey]:
     kecamatan = location_of(data.address.desa_kode, ("address", "desa_kode"))
     existing = await conn.fetchval("SELECT company_id FROM company WHERE nib = $1", data.nib)
     if existing:
@@ -108,10 +124,7 @@ async def register(
             registered_at=now,
         ),
     )
-    token = await issue_token(
-        conn, company_id=row["company_id"], actor=actor, now=now, revoke=False
-    )
-    return row, token
+    return row, await issue_hr_key(conn, company=row, actor=actor, now=now, revoke=False)
 
 
 async def get_visible(
@@ -119,7 +132,7 @@ async def get_visible(
 ) -> asyncpg.Record:
     """A company HR desk sees only its own company; any other answers 404 like a missing one."""
     row = await db.get(conn, "company", "company_id", company_id, lock=lock)
-    if row is None or not actor.may_act_for(company_id):
+    if row is None or not may_act_for(actor, company_id):
         raise NotFound("company")
     return row
 

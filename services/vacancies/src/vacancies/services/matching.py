@@ -43,6 +43,13 @@ async def load_index(conn: asyncpg.Connection, index: SeekerIndex, *, lookback: 
             index.upsert(Seeker.from_row(row))
             index.last_change = max(index.last_change, row["change_seq"])
             count += 1
+        erased = await conn.fetch(
+            "SELECT seq, resident_id FROM erased_resident WHERE seq > $1 ORDER BY seq",
+            max(index.last_erasure - lookback, 0),
+        )
+        for row in erased:  # erased residents leave the index (removing twice changes nothing)
+            index.remove(row["resident_id"])
+            index.last_erasure = max(index.last_erasure, row["seq"])
     return count
 
 
@@ -67,6 +74,7 @@ async def announce(
         " (vacancy_id, resident_id, match_id, score, certified, reasons, announced_at)"
         " SELECT $1, r, $2, s, c, string_to_array(x, '|'), $3"
         " FROM unnest($4::uuid[], $5::real[], $6::bool[], $7::text[]) AS t(r, s, c, x)"
+        " WHERE NOT EXISTS (SELECT 1 FROM erased_resident e WHERE e.resident_id = t.r)"
         " ON CONFLICT DO NOTHING RETURNING resident_id",
         vacancy["vacancy_id"], match_id, now,
         [c.resident_id for c in candidates], [c.score for c in candidates],

@@ -18,7 +18,7 @@ import asyncpg
 from ..domain.errors import NotFound
 from ..domain.placement import NikLookup, ReportRow, parse
 from ..domain.vacancy import today_in_bekasi
-from ..principals import Actor
+from ..principals import Actor, may_act_for
 from . import companies, hires
 
 
@@ -118,6 +118,6 @@ async def _report(
 
 async def get(conn: asyncpg.Connection, *, report_id: UUID, actor: Actor) -> asyncpg.Record:
     row = await conn.fetchrow("SELECT * FROM placement_report WHERE report_id = $1", report_id)
-    if row is None or not actor.may_act_for(row["company_id"]):
+    if row is None or not may_act_for(actor, row["company_id"]):
         raise NotFound("report")
     return row

@@ -47,7 +47,25 @@ def _profile_columns(profile: reg.Profile) -> dict[str, Any]:
     }
 
 
-async def _locked(conn: asyncpg.Connection, resident_id: UUID, now: datetime) -> asyncpg.Record:
+async def lock_resident(conn: asyncpg.Connection, resident_id: UUID) -> bool:
+    """Serialise the changes about one resident (an erasure against a late event) until the
+    transaction ends; True when the resident has been erased."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", str(resident_id)
+    )
+    erased = await conn.fetchval(
+        "SELECT true FROM erased_resident WHERE resident_id = $1", resident_id
+    )
+    return bool(erased)
+
+
+async def _locked(
+    conn: asyncpg.Connection, resident_id: UUID, now: datetime
+) -> asyncpg.Record | None:
+    """The seeker's row, made if new and locked; None for an erased resident (a late event
+    changes nothing and makes no row)."""
+    if await lock_resident(conn, resident_id):
+        return None
     await conn.execute(
         "INSERT INTO seeker (resident_id, updated_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         resident_id,
@@ -83,6 +101,8 @@ async def apply(
 ) -> tuple[Seeker | None, Seeker | None]:
     """Apply what is not older than held; returns the seeker (before, after) the change."""
     current = await _locked(conn, resident_id, now)
+    if current is None:
+        return None, None
     before = await load_seeker(conn, resident_id)
     changes: dict[str, Any] = {}
     if profile is not None and current["profile_version"] <= version:
@@ -129,6 +149,8 @@ async def identity_recorded(
 ) -> tuple[Seeker | None, Seeker | None]:
     """The keyed NIK hash for placement reports; locality only until a profile says it."""
     current = await _locked(conn, event.resident_id, now)
+    if current is None:
+        return None, None
     changes: dict[str, Any] = {"nik_lookup": event.nik_lookup}
     if current["profile_version"] == 0:
         changes["is_local"] = event.is_local
@@ -145,7 +167,8 @@ async def _training(
     skills: list[str],
     now: datetime,
 ) -> tuple[Seeker | None, Seeker | None]:
-    await _locked(conn, resident_id, now)
+    if await _locked(conn, resident_id, now) is None:
+        return None, None
     before = await load_seeker(conn, resident_id)
     await conn.execute(
         "INSERT INTO seeker_training (enrollment_id, resident_id, state, certified_skills,"

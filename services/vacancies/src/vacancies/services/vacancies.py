@@ -15,11 +15,12 @@ from ..domain import review
 from ..domain.errors import DomainError, FieldError, NotFound
 from ..domain.vacancy import VacancyStatus as V
 from ..domain.vacancy import check_edit, check_fields, closing_status, require, today_in_bekasi
-from ..principals import Actor
+from ..principals import PUBLIC_READERS, Actor, may_act_for
 from ..schemas import ApproveIn, VacancyIn, VacancyPatchIn
 from . import applications, companies
 
-_OPEN_TO_VILLAGES = ("published", "closed", "filled", "expired")
+_PUBLIC = ("published", "closed", "filled", "expired")
+"""Statuses of a vacancy that was published: public data (its events went to every consumer)."""
 
 
 def columns(data: dict[str, Any]) -> dict[str, Any]:
@@ -96,19 +97,20 @@ async def history(
 async def get_visible(
     conn: asyncpg.Connection, vacancy_id: UUID, *, actor: Actor, lock: bool = False
 ) -> asyncpg.Record:
-    """An HR desk sees its company's vacancies, a village admin the public ones; the rest is 404."""
+    """An HR desk sees its company's vacancies, the public readers (village admins, agencies,
+    institutions, services) the published ones; the rest is 404 like a missing one."""
     row = await db.get(conn, "vacancy", "vacancy_id", vacancy_id, lock=lock)
     if row is None:
         raise NotFound("vacancy")
-    public = actor.role == "village_admin" and row["status"] in _OPEN_TO_VILLAGES
-    if not (public or actor.may_act_for(row["company_id"])):
+    public = actor.role in PUBLIC_READERS and row["status"] in _PUBLIC
+    if not (public or may_act_for(actor, row["company_id"])):
         raise NotFound("vacancy")
     return row
 
 
 async def _own(conn: asyncpg.Connection, vacancy_id: UUID, *, actor: Actor) -> asyncpg.Record:
     row = await get_visible(conn, vacancy_id, actor=actor, lock=True)
-    if not actor.may_act_for(row["company_id"]):
+    if not may_act_for(actor, row["company_id"]):
         raise NotFound("vacancy")
     return row
 
@@ -379,7 +381,7 @@ async def listing(
 ) -> tuple[list[asyncpg.Record], int]:
     if actor.role == "company":
         company_id = actor.company_id
-    statuses = list(_OPEN_TO_VILLAGES) if actor.role == "village_admin" else None
+    statuses = list(_PUBLIC) if actor.role in PUBLIC_READERS else None
     where = (
         "WHERE ($1::uuid IS NULL OR company_id = $1) AND ($2::text IS NULL OR status = $2)"
         " AND ($3::text[] IS NULL OR status = ANY($3))"
