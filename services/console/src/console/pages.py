@@ -44,7 +44,7 @@ NAV = (
     ("/stream", "Event langsung", "Live events", "reader"),
     ("/dead-letters", "Pesan gagal", "Dead letters", "operator"),
     ("/queues", "Antrean", "Queues", "operator"),
-    ("/penghapusan", "Penghapusan data", "Erasures", "operator"),
+    ("/penghapusan", "Penghapusan", "Erasures", "operator"),
 )
 
 
