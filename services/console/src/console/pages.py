@@ -127,10 +127,18 @@ async def home(request: Request, who: PageReader) -> Response:
         position = await projector.position(conn)
         waiting = await dlq.counts(conn)
         health = await queues.report(conn)
+        settings = request.app.state.settings
+        erased = await erasures.listing(
+            conn,
+            services=settings.erasure_services,
+            late_after=settings.erasure_late_minutes,
+            now=datetime.now(UTC),
+        )
     return render(
         request,
         "index.html",
         tracker=tracker,
+        late_erasures=sum(r.status == "late" for r in erased),
         position=position,
         waiting=waiting,
         warnings=[q for q in health if q.warnings],

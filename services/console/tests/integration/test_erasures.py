@@ -103,6 +103,8 @@ async def test_erasures_are_complete_waiting_or_late(client, publisher) -> None:
     assert page.text.count('data-status="late"') == 1
     assert page.text.count('data-status="complete"') == 1
     assert "Terlambat / late" in page.text
+    overview = await client.get("/")
+    assert "1 penghapusan data terlambat" in overview.text
 
 
 async def test_a_longer_deadline_is_configurable(fresh_database, vhost_url) -> None:
