@@ -2,6 +2,7 @@
 projection status and rebuild, the live event stream (server-sent events)."""
 
 import json
+import time
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from kerjalokal.auth.principal import Principal
 
 from . import dlq, figures, projector, queues, report, stream
 from . import erasures as erasure_log
-from .auth import ApiOperator, ApiReader
+from .auth import ApiOperator, ApiReader, still_valid
 from .domain import campaign as rules
 from .domain.agencies import PUBLIC_EVENT_TYPES, AgencyRefused
 from .domain.topics import matches
@@ -202,13 +203,20 @@ async def live(
     except ValueError as exc:
         raise _field_error(("query", "from"), str(exc)) from None
 
+    recheck = request.app.state.settings.stream_recheck_seconds
+
     async def events() -> Any:
+        checked = time.monotonic()
         async for event in stream.read(
             request.app.state.amqp, start=offset, prefetch=100, announce=True
         ):
             if event is None:  # subscribed: what is published from now on will show
                 yield {"event": "ready", "data": "{}"}
                 continue
+            if time.monotonic() - checked >= recheck:  # a long stream ends with its key
+                if not await still_valid(_pool(request), who):
+                    return
+                checked = time.monotonic()
             if not visible(who, event.routing_key):
                 continue
             shown = stream.summary(event)

@@ -102,6 +102,12 @@ async def _key_principal(pool: asyncpg.Pool, key_id: str, role: str) -> Principa
     )
 
 
+async def still_valid(pool: asyncpg.Pool, who: Principal) -> bool:
+    """Whether `who`'s key is still live (the bootstrap token always is): what a long live
+    stream checks now and then."""
+    return who.key_id is None or await _key_principal(pool, who.key_id, who.role) is not None
+
+
 async def cookie_principal(request: Request) -> Principal | None:
     """The principal of a valid session cookie whose key is still live, else None."""
     cached: Principal | None = getattr(request.state, "session_principal", None)

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=8.0, gt=0, le=12, alias="CONSOLE_SESSION_HOURS")
     """How long a login lasts at most (never past the key's own expiry); the key behind a
     session is checked again on every request, so revoking it ends the session at once."""
+    stream_recheck_seconds: float = Field(
+        default=30.0, gt=0, le=300, alias="CONSOLE_STREAM_RECHECK_SECONDS"
+    )
+    """How often an open live stream checks that its key is still live (it ends if not)."""
     erasure_services: Annotated[tuple[str, ...], NoDecode] = Field(
         default=ERASING_SERVICES, alias="CONSOLE_ERASURE_SERVICES"
     )

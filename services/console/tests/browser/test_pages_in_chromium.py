@@ -203,6 +203,11 @@ async def test_an_agency_logs_in_with_its_key_and_sees_public_events_only(
     await page.click("button[type=submit]")
     await page.wait_for_url(f"{console.url}/stream")
     await expect(page.locator("header")).not_to_contain_text("Pesan gagal")
+    response = await page.goto(f"{console.url}/dead-letters")
+    assert response is not None
+    assert response.status == 403
+    await expect(page.locator("h1")).to_contain_text("Tidak berwenang")
+    await page.goto(f"{console.url}/stream")
     await expect(page.locator("#status")).to_have_attribute("data-state", "open")
     resident, vacancy = str(uuid.uuid4()), str(uuid.uuid4())
     await publish(
@@ -212,10 +217,17 @@ async def test_an_agency_logs_in_with_its_key_and_sees_public_events_only(
     )
     await expect(page.locator("#events li", has_text=vacancy)).to_be_visible()
     assert await page.locator("#events li", has_text=resident).count() == 0
-    response = await page.goto(f"{console.url}/dead-letters")
-    assert response is not None
-    assert response.status == 403
-    await expect(page.locator("h1")).to_contain_text("Tidak berwenang")
+    # Revoked: the open stream ends at its next check, and the page cannot open it again.
+    async with console.api() as api:
+        revoked = await api.delete(f"/api-keys/{issued.json()['key_id']}")
+        assert revoked.status_code == 204
+    await asyncio.sleep(1.5)
+    late = str(uuid.uuid4())
+    await publish(console.amqp_url, example(vac.VacancyPublishedV1, vacancy_id=late))
+    await asyncio.sleep(3)
+    assert await page.locator("#events li", has_text=late).count() == 0
+    await page.goto(f"{console.url}/tracker")
+    await expect(page.get_by_role("heading", name="Masuk")).to_be_visible()  # logged out
     assert blocked == []
 
 
