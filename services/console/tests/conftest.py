@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from console.config import Settings
 from console.main import create_app
+from kerjalokal.auth.web import reset_rate_limits
 from kerjalokal.events import Event
 from kerjalokal.messaging.envelope import ce_headers
 
@@ -89,6 +90,11 @@ async def wait_until(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
             if result := await check():
                 return result
             await asyncio.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    reset_rate_limits()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 projection status and rebuild, the live event stream (server-sent events)."""
 
 import json
+import time
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -11,10 +12,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
+from kerjalokal.auth.principal import Principal
+
 from . import dlq, figures, projector, queues, report, stream
-from .auth import ApiOperator
+from . import erasures as erasure_log
+from .auth import ApiOperator, ApiReader, still_valid
 from .domain import campaign as rules
-from .domain.agencies import AgencyRefused
+from .domain.agencies import PUBLIC_EVENT_TYPES, AgencyRefused
 from .domain.topics import matches
 
 router = APIRouter()
@@ -72,15 +76,13 @@ async def put_campaign(
 
 
 @router.get("/api/campaigns", tags=["campaigns"])
-async def campaigns(request: Request, who: ApiOperator) -> list[dict[str, Any]]:
+async def campaigns(request: Request, who: ApiReader) -> list[dict[str, Any]]:
     rows = await _pool(request).fetch("SELECT * FROM campaign ORDER BY starts_on DESC")
     return [dict(r) for r in rows]
 
 
 @router.get("/api/tracker", tags=["tracker"])
-async def tracker(
-    request: Request, who: ApiOperator, campaign: str | None = None
-) -> dict[str, Any]:
+async def tracker(request: Request, who: ApiReader, campaign: str | None = None) -> dict[str, Any]:
     result = await tracker_for(request, campaign)
     if result is None:
         raise HTTPException(404, "Belum ada kampanye / no campaign yet")
@@ -88,7 +90,7 @@ async def tracker(
 
 
 @router.get("/api/laporan", tags=["report"])
-async def monthly(request: Request, who: ApiOperator, month: Month = None) -> dict[str, Any]:
+async def monthly(request: Request, who: ApiReader, month: Month = None) -> dict[str, Any]:
     async with _pool(request).acquire() as conn:
         result = await report.monthly(conn, month_of(month))
     return {
@@ -100,7 +102,7 @@ async def monthly(request: Request, who: ApiOperator, month: Month = None) -> di
 
 
 @router.get("/laporan.csv", tags=["report"])
-async def monthly_csv(request: Request, who: ApiOperator, month: Month = None) -> PlainTextResponse:
+async def monthly_csv(request: Request, who: ApiReader, month: Month = None) -> PlainTextResponse:
     async with _pool(request).acquire() as conn:
         result = await report.monthly(conn, month_of(month))
     name = f"laporan-pasar-kerja-{result.month:%Y-%m}.csv"
@@ -136,7 +138,7 @@ async def dead_letter(dead_letter_id: int, request: Request, who: ApiOperator) -
 
 @router.post("/api/dead-letters/{dead_letter_id}/replay", tags=["dead letters"])
 async def replay(dead_letter_id: int, request: Request, who: ApiOperator) -> dict[str, str]:
-    await dlq.replay(_pool(request), request.app.state.amqp, dead_letter_id, actor=who)
+    await dlq.replay(_pool(request), request.app.state.amqp, dead_letter_id, actor=who.label)
     return {"status": "replayed"}
 
 
@@ -145,7 +147,7 @@ async def replay_all(
     request: Request, who: ApiOperator, service: str | None = None
 ) -> dict[str, Any]:
     done, failed = await dlq.replay_all(
-        _pool(request), request.app.state.amqp, service=service, actor=who
+        _pool(request), request.app.state.amqp, service=service, actor=who.label
     )
     return {"replayed": done, "failed": [{"dead_letter_id": i, "reason": r} for i, r in failed]}
 
@@ -155,7 +157,7 @@ async def discard(
     dead_letter_id: int, data: DiscardIn, request: Request, who: ApiOperator
 ) -> dict[str, str]:
     async with _pool(request).acquire() as conn:
-        await dlq.discard(conn, dead_letter_id, note=data.note, actor=who)
+        await dlq.discard(conn, dead_letter_id, note=data.note, actor=who.label)
     return {"status": "discarded"}
 
 
@@ -179,10 +181,16 @@ async def rebuild(request: Request, who: ApiOperator) -> dict[str, str]:
     return {"status": "rebuilding"}
 
 
+def visible(who: Principal, routing_key: str) -> bool:
+    """Operators see every event of the log; agencies and service accounts only the public types
+    an agency may subscribe to (registry events describe individual seekers)."""
+    return who.role == "operator" or routing_key in PUBLIC_EVENT_TYPES
+
+
 @router.get("/stream/events", tags=["stream"])
 async def live(
     request: Request,
-    who: ApiOperator,
+    who: ApiReader,
     service: str = "",
     type: str = "",
     subject: str = "",
@@ -195,12 +203,21 @@ async def live(
     except ValueError as exc:
         raise _field_error(("query", "from"), str(exc)) from None
 
+    recheck = request.app.state.settings.stream_recheck_seconds
+
     async def events() -> Any:
+        checked = time.monotonic()
         async for event in stream.read(
             request.app.state.amqp, start=offset, prefetch=100, announce=True
         ):
             if event is None:  # subscribed: what is published from now on will show
                 yield {"event": "ready", "data": "{}"}
+                continue
+            if time.monotonic() - checked >= recheck:  # a long stream ends with its key
+                if not await still_valid(_pool(request), who):
+                    return
+                checked = time.monotonic()
+            if not visible(who, event.routing_key):
                 continue
             shown = stream.summary(event)
             if service and shown["service"] != service:
@@ -223,6 +240,25 @@ async def live(
             }
 
     return EventSourceResponse(events(), ping=15)
+
+
+@router.get("/erasures", tags=["erasures"])
+async def erasures(
+    request: Request,
+    who: ApiOperator,
+    status: Annotated[str | None, Query(pattern="^(complete|waiting|late)$")] = None,
+) -> list[dict[str, Any]]:
+    """Each resident erasure (`registry.resident_erased.v1`) and which services confirmed it and
+    when; `late` once a service has not confirmed within `CONSOLE_ERASURE_LATE_MINUTES`."""
+    settings = request.app.state.settings
+    async with _pool(request).acquire() as conn:
+        rows = await erasure_log.listing(
+            conn,
+            services=settings.erasure_services,
+            late_after=settings.erasure_late_minutes,
+            now=datetime.now(UTC),
+        )
+    return [r.as_dict() for r in rows if status is None or r.status == status]
 
 
 def _body(raw: bytes) -> Any:

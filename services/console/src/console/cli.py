@@ -5,6 +5,8 @@
     kerjalokal dlq list|show|replay|discard   dead letters of every service
     kerjalokal agencies add|list|remove|replay
     kerjalokal projections status|rebuild
+    kerjalokal export RESIDENT_ID --purpose "..." --out FILE   a resident's data from every service
+    kerjalokal keys issue|list|revoke --service SERVICE        API keys of a service
     kerjalokal seed                            the whole demo (scripts/demo_data.py)
 
 Settings come from the environment; `--env-file` (default deploy/dev.env when it exists here)
@@ -17,7 +19,9 @@ import json
 import os
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -36,7 +40,7 @@ from kerjalokal.logging import configure_logging
 
 from . import agencies as agency_admin
 from . import dlq, stream
-from .config import Settings
+from .config import SERVICES, ClientSettings, Settings
 from .domain.agencies import AgencyRefused, available_event_types
 from .domain.topics import matches
 from .main import MIGRATIONS
@@ -51,6 +55,8 @@ agencies_app = typer.Typer(help="Agensi / agency consumers", no_args_is_help=Tru
 projections_app = typer.Typer(
     help="Proyeksi konsol / the console's projections", no_args_is_help=True
 )
+keys_app = typer.Typer(help="Kunci API layanan / the services' API keys", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 app.add_typer(events_app, name="events")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(agencies_app, name="agencies")
@@ -447,6 +453,206 @@ def projections_rebuild() -> None:
                 break
             time.sleep(0.5)
     out.print(f"Selesai / done: offset {last}")
+
+
+def _client_settings() -> ClientSettings:
+    try:
+        return ClientSettings()
+    except Exception as exc:
+        err.print(f"[red]Pengaturan kurang / settings missing:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _service_api(settings: ClientSettings, service: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=settings.url_of(service),
+        timeout=settings.timeout_seconds,
+        headers={"Authorization": f"Bearer {settings.operator_token.get_secret_value()}"},
+    )
+
+
+def _refused(service: str, response: httpx.Response) -> str:
+    try:
+        detail: Any = response.json().get("detail", response.text)
+    except ValueError:
+        detail = response.text
+    return f"{service}: HTTP {response.status_code} {json.dumps(detail, ensure_ascii=False)[:300]}"
+
+
+@app.command("export")
+def export(
+    resident_id: Annotated[str, typer.Argument(help="the resident's id (UUID)")],
+    purpose: Annotated[
+        str, typer.Option(help="why: the resident's request, its reference (audit log)")
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="the JSON file to write")],
+) -> None:
+    """Everything the services hold about one resident (UU 27/2022 access request), from each
+    service's GET /residents/{id}/export, in one JSON file. A service that holds nothing (404)
+    is `null`; any other failure writes no file."""
+    try:
+        resident = str(uuid.UUID(resident_id))
+    except ValueError:
+        raise typer.BadParameter("bukan UUID / not a UUID", param_hint="RESIDENT_ID") from None
+    if len(purpose.strip()) < 3:
+        raise typer.BadParameter("at least 3 characters", param_hint="--purpose")
+    settings = _client_settings()
+    answers: dict[str, Any] = {}
+    failures: list[str] = []
+    for service in SERVICES:
+        try:
+            with _service_api(settings, service) as http:
+                response = http.get(
+                    f"/residents/{resident}/export", params={"purpose": purpose.strip()}
+                )
+        except httpx.HTTPError as exc:
+            failures.append(f"{service}: {settings.url_of(service)} {type(exc).__name__}")
+            continue
+        if response.status_code == 404:
+            answers[service] = None
+        elif response.status_code == 200:
+            answers[service] = response.json()
+        else:
+            failures.append(_refused(service, response))
+    if failures:
+        for failure in failures:
+            err.print(f"[red]Gagal / failed:[/red] {failure}", highlight=False)
+        err.print("Tidak ada berkas yang ditulis / no file written")
+        raise typer.Exit(1)
+    document = {
+        "resident_id": resident,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "purpose": purpose.strip(),
+        "services": answers,
+    }
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    # Personal data: readable by the operator's account only.
+    descriptor = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=2)
+    os.chmod(out_file, 0o600)
+    table = Table("layanan / service", "data")
+    for service, answer in answers.items():
+        if answer is None:
+            table.add_row(service, "tidak ada data / nothing held (404)")
+        else:
+            data = answer.get("data") if isinstance(answer, dict) else None
+            parts = ", ".join(sorted(data)) if isinstance(data, dict) else "–"
+            table.add_row(service, f"ada data / data held: {parts}")
+    out.print(table)
+    held = sum(answer is not None for answer in answers.values())
+    out.print(
+        f"Ekspor warga {resident}: {held} dari {len(answers)} layanan menyimpan data, ditulis ke"
+        f" {out_file} / export of resident {resident}: {held} of {len(answers)} services hold"
+        f" data, written to {out_file}",
+        highlight=False,
+    )
+
+
+KEY_SERVICES = (*SERVICES, "console")
+ServiceOption = Annotated[
+    str, typer.Option("--service", help="registry, vacancies, training, notify or console")
+]
+
+
+def _key_service(service: str) -> str:
+    if service not in KEY_SERVICES:
+        raise typer.BadParameter(f"one of {', '.join(KEY_SERVICES)}", param_hint="--service")
+    return service
+
+
+def _call(service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    settings = _client_settings()
+    try:
+        with _service_api(settings, service) as http:
+            return http.request(method, path, **kwargs)
+    except httpx.HTTPError as exc:
+        err.print(f"[red]Gagal / failed:[/red] {service} {settings.url_of(service)}: {exc}")
+        raise typer.Exit(1) from None
+
+
+@keys_app.command("issue")
+def keys_issue(
+    service: ServiceOption,
+    role: Annotated[str, typer.Option(help="operator, company, institution, village_admin, ...")],
+    label: Annotated[str, typer.Option(help="who holds it, e.g. 'HRD PT Maju'")],
+    company_id: Annotated[str | None, typer.Option(help="scope of a company key")] = None,
+    institution_id: Annotated[str | None, typer.Option(help="scope of an institution key")] = None,
+    desa_kode: Annotated[str | None, typer.Option(help="scope of a village admin key")] = None,
+    kecamatan_kode: Annotated[
+        str | None, typer.Option(help="scope of a district admin key")
+    ] = None,
+    expires_in_days: Annotated[int, typer.Option(min=1, max=400)] = 90,
+) -> None:
+    """Issue an API key of a service; the key is printed this once (only its hash is kept)."""
+    service = _key_service(service)
+    scope = {
+        name: value
+        for name, value in (
+            ("company_id", company_id),
+            ("institution_id", institution_id),
+            ("desa_kode", desa_kode),
+            ("kecamatan_kode", kecamatan_kode),
+        )
+        if value
+    }
+    body = {"role": role, "label": label, "scope": scope, "expires_in_days": expires_in_days}
+    response = _call(service, "POST", "/api-keys", json=body)
+    if response.status_code != 201:
+        err.print(f"[red]Ditolak / refused:[/red] {_refused(service, response)}", highlight=False)
+        raise typer.Exit(2 if response.status_code == 422 else 1)
+    key = response.json()
+    out.print(f"[bold]Kunci {service} / {service} key {key['key_id']}[/bold]", highlight=False)
+    out.print(f"  role     {key['role']} {json.dumps(key['scope'])}", highlight=False)
+    out.print(f"  label    {key['label']}", highlight=False)
+    out.print(f"  expires  {key['expires_at']}", highlight=False)
+    out.print(f"  key      [bold]{key['key']}[/bold]", highlight=False)
+    out.print(
+        "Simpan sekarang: kunci ini tidak akan ditampilkan lagi / store it now: it is shown once"
+    )
+
+
+@keys_app.command("list")
+def keys_list(
+    service: ServiceOption,
+    all_: Annotated[bool, typer.Option("--all", help="also expired and revoked keys")] = False,
+) -> None:
+    """A service's keys (never their secrets)."""
+    service = _key_service(service)
+    response = _call(service, "GET", "/api-keys", params={"include_ended": str(all_).lower()})
+    if response.status_code != 200:
+        err.print(f"[red]Ditolak / refused:[/red] {_refused(service, response)}", highlight=False)
+        raise typer.Exit(1)
+    rows = response.json()
+    table = Table("key id", "role", "scope", "label", "expires", "revoked", "last used")
+    for r in rows:
+        table.add_row(
+            r["key_id"],
+            r["role"],
+            json.dumps(r["scope"]) if r["scope"] else "",
+            r["label"],
+            r["expires_at"][:16],
+            (r["revoked_at"] or "")[:16],
+            (r["last_used_at"] or "")[:16],
+        )
+    out.print(table if rows else f"Belum ada kunci / no keys ({service})")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key id (8 hex digits)")],
+    service: ServiceOption,
+) -> None:
+    """End a key of a service at once."""
+    service = _key_service(service)
+    response = _call(service, "DELETE", f"/api-keys/{key_id}")
+    if response.status_code == 404:
+        err.print(f"[red]Kunci {key_id} tidak ada / no key {key_id}[/red] ({service})")
+        raise typer.Exit(1)
+    if response.status_code != 204:
+        err.print(f"[red]Ditolak / refused:[/red] {_refused(service, response)}", highlight=False)
+        raise typer.Exit(1)
+    out.print(f"Kunci {key_id} dicabut / key {key_id} revoked ({service})")
 
 
 @app.command()

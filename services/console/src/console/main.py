@@ -21,6 +21,9 @@ from faststream.specification import AsyncAPI
 from prometheus_client import Gauge
 from prometheus_fastapi_instrumentator import Instrumentator
 
+from kerjalokal.auth.admin import install_key_admin
+from kerjalokal.auth.fastapi import AuthConfig
+from kerjalokal.auth.web import SecurityHeaders
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
 from kerjalokal.logging import configure_logging
 from kerjalokal.messaging.topology import EVENT_LOG, EVENTS
@@ -30,6 +33,8 @@ from .config import Settings
 from .stream import StreamProjector
 
 SERVICE = "console"
+ROLES = ("operator", "agency", "service")
+"""The roles of the console's API keys (see console.auth for what each may do)."""
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(SERVICE)
 OFFSET = Gauge("kerjalokal_console_projection_offset", "Last event log offset applied")
@@ -140,6 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.auth = AuthConfig(service=SERVICE, operator_token=settings.operator_token)
+    app.add_middleware(SecurityHeaders)
+    install_key_admin(app, service=SERVICE, roles=ROLES)
     app.include_router(api.router)
     api.install_error_handlers(app)
     pages.install(app)

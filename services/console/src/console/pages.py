@@ -1,24 +1,30 @@
 """The operators' pages: Bahasa Indonesia first, English second, charts drawn on the server."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from . import charts, dlq, projector, queues, report
+from kerjalokal.auth.web import RateLimit
+
+from . import charts, dlq, erasures, projector, queues, report
 from .api import _pool, month_of, today, tracker_for
 from .auth import (
     COOKIE,
     FormOperator,
+    FormReader,
     LoginRequired,
+    PageForbidden,
     PageOperator,
+    PageReader,
     csrf_token,
+    login,
     session_cookie,
-    token_matches,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -28,9 +34,39 @@ templates.env.filters["angka"] = lambda v, d=0: (
 )
 
 
-def render(request: Request, name: str, **context: Any) -> HTMLResponse:
+LOGIN_LIMIT = RateLimit("10/minute", name="console-login")
+PUBLIC_LIMIT = RateLimit("60/minute", name="console-public")
+# The pages each role sees in the menu (the others answer 403).
+NAV = (
+    ("/", "Ringkasan", "Overview", "operator"),
+    ("/tracker", "Target", "Tracker", "reader"),
+    ("/laporan", "Laporan bulanan", "Monthly report", "reader"),
+    ("/stream", "Event langsung", "Live events", "reader"),
+    ("/dead-letters", "Pesan gagal", "Dead letters", "operator"),
+    ("/queues", "Antrean", "Queues", "operator"),
+    ("/penghapusan", "Penghapusan", "Erasures", "operator"),
+)
+
+
+def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    who = getattr(request.state, "principal", None)
+    role = who.role if who else None
+    nav = [
+        (href, id_, en)
+        for href, id_, en, needs in NAV
+        if role == "operator" or (role is not None and needs == "reader")
+    ]
     return templates.TemplateResponse(
-        request, name, {"csrf": csrf_token(request), "path": request.url.path} | context
+        request,
+        name,
+        {
+            "csrf": csrf_token(request) if who else "",
+            "path": request.url.path,
+            "nav": nav,
+            "who": who,
+        }
+        | context,
+        status_code=status_code,
     )
 
 
@@ -38,22 +74,31 @@ def _back(path: str, message: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?pesan={quote(message)}", status_code=303)
 
 
-@router.get("/login")
+def _local(next: str) -> str:
+    return next if next.startswith("/") and not next.startswith("//") else "/"
+
+
+@router.get("/login", dependencies=[Depends(PUBLIC_LIMIT)])
 async def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", next=next if next.startswith("/") else "/", error=None)
+    return render(request, "login.html", next=_local(next), error=None)
 
 
-@router.post("/login")
-async def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
-    if not token_matches(request, token):
-        return templates.TemplateResponse(
+@router.post("/login", dependencies=[Depends(LOGIN_LIMIT)])
+async def log_in(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
+    who = await login(request, token)
+    if who is None:
+        return render(
             request,
             "login.html",
-            {"next": next, "error": "Token salah / wrong token", "csrf": "", "path": "/login"},
             status_code=401,
+            next=_local(next),
+            error="Token atau kunci salah, kedaluwarsa atau dicabut /"
+            " wrong, expired or revoked token or key",
         )
-    value, max_age = session_cookie(request)
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    value, max_age = await session_cookie(request, who)
+    target = _local(next)
+    if who.role != "operator" and target == "/":
+        target = "/tracker"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -67,23 +112,33 @@ async def login(request: Request, token: str = Form(""), next: str = Form("/")) 
 
 
 @router.post("/logout")
-async def logout(who: FormOperator) -> Response:
+async def logout(who: FormReader) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
 
 
 @router.get("/")
-async def home(request: Request, who: PageOperator) -> HTMLResponse:
+async def home(request: Request, who: PageReader) -> Response:
+    if who.role != "operator":  # the overview shows dead letters and queues
+        return RedirectResponse("/tracker", status_code=303)
     tracker = await tracker_for(request, None)
     async with _pool(request).acquire() as conn:
         position = await projector.position(conn)
         waiting = await dlq.counts(conn)
         health = await queues.report(conn)
+        settings = request.app.state.settings
+        erased = await erasures.listing(
+            conn,
+            services=settings.erasure_services,
+            late_after=settings.erasure_late_minutes,
+            now=datetime.now(UTC),
+        )
     return render(
         request,
         "index.html",
         tracker=tracker,
+        late_erasures=sum(r.status == "late" for r in erased),
         position=position,
         waiting=waiting,
         warnings=[q for q in health if q.warnings],
@@ -98,7 +153,7 @@ async def home(request: Request, who: PageOperator) -> HTMLResponse:
 
 
 @router.get("/tracker")
-async def tracker(request: Request, who: PageOperator, campaign: str | None = None) -> HTMLResponse:
+async def tracker(request: Request, who: PageReader, campaign: str | None = None) -> HTMLResponse:
     result = await tracker_for(request, campaign)
     if result is None:
         return render(request, "tracker.html", t=None)
@@ -145,7 +200,7 @@ async def tracker(request: Request, who: PageOperator, campaign: str | None = No
 
 
 @router.get("/laporan")
-async def monthly(request: Request, who: PageOperator, month: str | None = None) -> HTMLResponse:
+async def monthly(request: Request, who: PageReader, month: str | None = None) -> HTMLResponse:
     chosen = month_of(month if month and len(month) == 7 else None)
     async with _pool(request).acquire() as conn:
         result = await report.monthly(conn, chosen)
@@ -160,7 +215,7 @@ async def monthly(request: Request, who: PageOperator, month: str | None = None)
 
 
 @router.get("/stream")
-async def live(request: Request, who: PageOperator) -> HTMLResponse:
+async def live(request: Request, who: PageReader) -> HTMLResponse:
     return render(request, "stream.html", services=request.app.state.settings.services)
 
 
@@ -199,7 +254,7 @@ async def dead_letters(
 @router.post("/dead-letters/{dead_letter_id}/replay")
 async def replay(dead_letter_id: int, request: Request, who: FormOperator) -> Response:
     try:
-        await dlq.replay(_pool(request), request.app.state.amqp, dead_letter_id, actor=who)
+        await dlq.replay(_pool(request), request.app.state.amqp, dead_letter_id, actor=who.label)
     except dlq.ReplayFailed as exc:
         return _back("/dead-letters", f"#{dead_letter_id}: {exc}")
     return _back("/dead-letters", f"#{dead_letter_id} dikirim ulang / replayed")
@@ -213,7 +268,7 @@ async def discard(
         return _back("/dead-letters", "Catatan wajib diisi / a note is required")
     async with _pool(request).acquire() as conn:
         try:
-            await dlq.discard(conn, dead_letter_id, note=note.strip(), actor=who)
+            await dlq.discard(conn, dead_letter_id, note=note.strip(), actor=who.label)
         except dlq.ReplayFailed as exc:
             return _back("/dead-letters", f"#{dead_letter_id}: {exc}")
     return _back("/dead-letters", f"#{dead_letter_id} dibuang / discarded")
@@ -222,7 +277,7 @@ async def discard(
 @router.post("/dead-letters/replay-all")
 async def replay_all(request: Request, who: FormOperator, service: str = Form("")) -> Response:
     done, failed = await dlq.replay_all(
-        _pool(request), request.app.state.amqp, service=service or None, actor=who
+        _pool(request), request.app.state.amqp, service=service or None, actor=who.label
     )
     return _back(
         "/dead-letters",
@@ -252,9 +307,35 @@ async def rebuild(request: Request, who: FormOperator) -> Response:
     )
 
 
+@router.get("/penghapusan")
+async def erasure_page(request: Request, who: PageOperator) -> HTMLResponse:
+    settings = request.app.state.settings
+    async with _pool(request).acquire() as conn:
+        rows = await erasures.listing(
+            conn,
+            services=settings.erasure_services,
+            late_after=settings.erasure_late_minutes,
+            now=datetime.now(UTC),
+        )
+    return render(
+        request,
+        "erasures.html",
+        rows=rows,
+        services=settings.erasure_services,
+        late_after=settings.erasure_late_minutes,
+        late=sum(r.status == "late" for r in rows),
+        wib=report.WIB,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(_: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(f"/login?next={quote(exc.path)}", status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    async def forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
+        request.state.principal = exc.who
+        return render(request, "forbidden.html", status_code=403)
 
     app.include_router(router)

@@ -8,6 +8,7 @@ console dead letter with its reason and the stream moves on; replaying it applie
 
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,12 +18,14 @@ import asyncpg
 from pydantic import ValidationError
 
 from kerjalokal.events import Event
+from kerjalokal.events import notify as ntf
 from kerjalokal.events import registry as reg
 from kerjalokal.events import training as trn
 from kerjalokal.events import vacancies as vac
 from kerjalokal.messaging.consumer import describe
 
 from .domain import deadletters
+from .erasures import normalised
 
 log = logging.getLogger("console.projector")
 STREAM = "kerjalokal.events.log"
@@ -37,6 +40,8 @@ PROJECTION_TABLES = (
     "enrollment",
     "trainee",
     "institution",
+    "erasure",
+    "erasure_confirmation",
 )
 BAD_EVENT = (
     ValidationError,
@@ -58,11 +63,25 @@ class StreamEvent:
 
 
 Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
-HANDLERS: dict[str, tuple[type[Event], Apply]] = {}
+ApplyWithEvent = Callable[[asyncpg.Connection, Any, StreamEvent], Awaitable[None]]
+HANDLERS: dict[str, tuple[type[Event], ApplyWithEvent]] = {}
 
 
 def on(event: type[Event]) -> Callable[[Apply], Apply]:
     def register(fn: Apply) -> Apply:
+        async def apply(conn: asyncpg.Connection, model: Any, _: StreamEvent) -> None:
+            await fn(conn, model)
+
+        HANDLERS[event.TYPE] = (event, apply)
+        return fn
+
+    return register
+
+
+def on_event(event: type[Event]) -> Callable[[ApplyWithEvent], ApplyWithEvent]:
+    """For a handler that also needs the stream event (its ce-id)."""
+
+    def register(fn: ApplyWithEvent) -> ApplyWithEvent:
         HANDLERS[event.TYPE] = (event, fn)
         return fn
 
@@ -381,6 +400,60 @@ async def _apprenticeship(conn: asyncpg.Connection, e: trn.ApprenticeshipStarted
     await _stage(conn, e.resident_id, "in_training", e.started_at, e.institution_id)
 
 
+# The tables that hold a row per resident, re-keyed together when the resident is erased.
+PER_RESIDENT = ("seeker", "seeker_status", "hire", "enrollment", "trainee")
+
+
+@on_event(reg.ResidentErasedV1)
+async def _erased(conn: asyncpg.Connection, e: reg.ResidentErasedV1, event: StreamEvent) -> None:
+    """Track the erasure; and detach the figures from the resident: their rows keep counting
+    (past months' figures do not change) under a new random id that leads nowhere."""
+    await conn.execute(
+        "INSERT INTO erasure (erasure_event_id, resident_id, erased_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING",
+        normalised(event.event_id),
+        e.resident_id,
+        e.erased_at,
+    )
+    replacement = uuid.uuid4()
+    for table in PER_RESIDENT:
+        await conn.execute(
+            f"UPDATE {table} SET resident_id = $2 WHERE resident_id = $1",
+            e.resident_id,
+            replacement,
+        )
+
+
+async def _confirmed(
+    conn: asyncpg.Connection,
+    service: str,
+    e: vac.ResidentDataErasedV1 | trn.ResidentDataErasedV1 | ntf.ResidentDataErasedV1,
+) -> None:
+    await conn.execute(
+        "INSERT INTO erasure_confirmation (erasure_event_id, service, resident_id, confirmed_at)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        normalised(str(e.erasure_event_id)),
+        service,
+        e.resident_id,
+        e.erased_at,
+    )
+
+
+@on(vac.ResidentDataErasedV1)
+async def _vacancies_erased(conn: asyncpg.Connection, e: vac.ResidentDataErasedV1) -> None:
+    await _confirmed(conn, "vacancies", e)
+
+
+@on(trn.ResidentDataErasedV1)
+async def _training_erased(conn: asyncpg.Connection, e: trn.ResidentDataErasedV1) -> None:
+    await _confirmed(conn, "training", e)
+
+
+@on(ntf.ResidentDataErasedV1)
+async def _notify_erased(conn: asyncpg.Connection, e: ntf.ResidentDataErasedV1) -> None:
+    await _confirmed(conn, "notify", e)
+
+
 async def _claim(conn: asyncpg.Connection, events: list[StreamEvent]) -> set[str]:
     """Record the batch's ce-ids in one statement; return those never applied before."""
     rows = await conn.fetch(
@@ -402,11 +475,11 @@ async def _apply(conn: asyncpg.Connection, event: StreamEvent, *, careful: bool)
         return
     model, apply = handler
     if not careful:
-        await apply(conn, model.model_validate_json(event.body))
+        await apply(conn, model.model_validate_json(event.body), event)
         return
     try:
         async with conn.transaction():
-            await apply(conn, model.model_validate_json(event.body))
+            await apply(conn, model.model_validate_json(event.body), event)
     except BAD_EVENT as exc:
         await dead_letter(conn, event, exc)
 
@@ -478,7 +551,7 @@ async def reapply(conn: asyncpg.Connection, event: StreamEvent) -> None:
         return
     model, apply = handler
     async with conn.transaction():
-        await apply(conn, model.model_validate_json(event.body))
+        await apply(conn, model.model_validate_json(event.body), event)
 
 
 async def reset(conn: asyncpg.Connection) -> None:

@@ -55,6 +55,7 @@ async def console(fresh_database, vhost_url, tmp_path: Path) -> AsyncIterator[Co
         "OPERATOR_TOKEN": TOKEN,
         "CONSOLE_USE_RABBITMQCTL": "false",
         "CONSOLE_SAMPLE_INTERVAL": "1",
+        "CONSOLE_STREAM_RECHECK_SECONDS": "1",
     }
     command = [
         sys.executable,

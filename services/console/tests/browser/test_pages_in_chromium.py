@@ -9,9 +9,10 @@ from pathlib import Path
 
 import aio_pika
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Dialog, Page, expect
 
 from kerjalokal.events import Event
+from kerjalokal.events import registry as reg
 from kerjalokal.events import vacancies as vac
 from kerjalokal.messaging.envelope import ce_headers
 
@@ -175,3 +176,97 @@ async def test_the_live_stream_shows_an_event_published_now(
     await page.locator("#events li").first.click()
     await page.screenshot(path=str(shot), full_page=True)
     assert png_size(shot)[0] == 1280
+
+
+def csp_violations(page: Page) -> list[str]:
+    """What the browser reports as blocked by the Content-Security-Policy."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return seen
+
+
+async def test_an_agency_logs_in_with_its_key_and_sees_public_events_only(
+    console: Console, browser: Browser
+) -> None:
+    async with console.api() as api:
+        issued = await api.post("/api-keys", json={"role": "agency", "label": "BPS Kabupaten"})
+        assert issued.status_code == 201, issued.text
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    blocked = csp_violations(page)
+    await page.goto(f"{console.url}/stream")
+    await page.fill("#token", issued.json()["key"])
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{console.url}/stream")
+    await expect(page.locator("header")).not_to_contain_text("Pesan gagal")
+    response = await page.goto(f"{console.url}/dead-letters")
+    assert response is not None
+    assert response.status == 403
+    await expect(page.locator("h1")).to_contain_text("Tidak berwenang")
+    await page.goto(f"{console.url}/stream")
+    await expect(page.locator("#status")).to_have_attribute("data-state", "open")
+    resident, vacancy = str(uuid.uuid4()), str(uuid.uuid4())
+    await publish(
+        console.amqp_url,
+        example(reg.ResidentRegisteredV1, resident_id=resident),
+        example(vac.VacancyPublishedV1, vacancy_id=vacancy),
+    )
+    await expect(page.locator("#events li", has_text=vacancy)).to_be_visible()
+    assert await page.locator("#events li", has_text=resident).count() == 0
+    # Revoked: the open stream ends at its next check, and the page cannot open it again.
+    async with console.api() as api:
+        revoked = await api.delete(f"/api-keys/{issued.json()['key_id']}")
+        assert revoked.status_code == 204
+    await asyncio.sleep(1.5)
+    late = str(uuid.uuid4())
+    await publish(console.amqp_url, example(vac.VacancyPublishedV1, vacancy_id=late))
+    await asyncio.sleep(3)
+    assert await page.locator("#events li", has_text=late).count() == 0
+    await page.goto(f"{console.url}/tracker")
+    await expect(page.get_by_role("heading", name="Masuk")).to_be_visible()  # logged out
+    assert blocked == []
+
+
+async def test_a_confirmed_form_and_the_erasures_page_work_under_the_policy(
+    console: Console, browser: Browser
+) -> None:
+    resident = str(uuid.uuid4())
+    await publish(
+        console.amqp_url,
+        example(
+            reg.ResidentErasedV1,
+            resident_id=resident,
+            erased_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        ),
+    )
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    blocked = csp_violations(page)
+    await login(page, console, "/")
+    asked: list[str] = []
+
+    async def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        await (dialog.dismiss() if len(asked) == 1 else dialog.accept())
+
+    page.on("dialog", answer)
+    button = page.locator("form[action='/projection/rebuild'] button")
+    await button.click()  # dismissed: nothing happens
+    await page.wait_for_timeout(300)
+    assert page.url == f"{console.url}/"
+    await button.click()  # accepted: the form is sent
+    await page.wait_for_url(lambda url: "/?pesan=" in url)
+    assert asked[0].startswith("Bangun ulang semua proyeksi")
+    assert len(asked) == 2
+    await page.goto(f"{console.url}/penghapusan")
+    row = page.locator("#erasures tr[data-status=late]", has_text=resident)
+    await expect(row).to_contain_text("Terlambat / late")
+    await expect(page.locator("#late-count")).to_contain_text("1 penghapusan terlambat")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / "erasures.png"
+    await page.screenshot(path=str(shot), full_page=True)
+    assert png_size(shot)[0] == 1280
+    assert blocked == []

@@ -21,7 +21,7 @@ async def test_pages_ask_for_the_login_and_the_cookie_opens_them(browser) -> Non
     assert first.headers["location"] == "/login?next=/tracker"
     wrong = await browser.post("/login", data={"token": "nope", "next": "/tracker"})
     assert wrong.status_code == 401
-    assert "Token salah / wrong token" in wrong.text
+    assert "Token atau kunci salah" in wrong.text
     login = await browser.post("/login", data={"token": "test-operator", "next": "/tracker"})
     assert login.status_code == 303
     assert login.headers["location"] == "/tracker"
@@ -35,6 +35,7 @@ async def test_pages_ask_for_the_login_and_the_cookie_opens_them(browser) -> Non
         "/stream": "Event langsung",
         "/dead-letters": "Pesan gagal",
         "/queues": "Kesehatan antrean",
+        "/penghapusan": "Penghapusan data warga",
     }
     for path, title in pages.items():
         page = await browser.get(path)
