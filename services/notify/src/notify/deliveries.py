@@ -20,6 +20,8 @@ from uuid import UUID
 
 import asyncpg
 
+from .crypto import ContactCipher
+
 WAKE_CHANNEL = "kerjalokal_delivery"  # NOTIFY at commit: new rows are due
 
 _PLAN = """
@@ -32,7 +34,8 @@ target AS MATERIALIZED (  -- each resident's channel worked out once, not once p
            s.status AS resident_status,
            (SELECT u.ch FROM unnest(c.channels) WITH ORDINALITY AS u(ch, i)
              WHERE u.ch = ANY($7::text[])
-               AND CASE u.ch WHEN 'email' THEN c.email IS NOT NULL ELSE c.phone IS NOT NULL END
+               AND CASE u.ch WHEN 'email' THEN c.email_sealed IS NOT NULL
+                                       ELSE c.phone_sealed IS NOT NULL END
              ORDER BY u.i LIMIT 1) AS channel
     FROM unnest($6::uuid[]) AS t(resident_id)
     LEFT JOIN contact c ON c.resident_id = t.resident_id
@@ -352,13 +355,23 @@ async def record(
     return {row["delivery_id"] for row in rows}
 
 
-async def contacts(conn: asyncpg.Connection, resident_ids: Sequence[UUID]) -> dict[UUID, Any]:
+async def contacts(
+    conn: asyncpg.Connection, resident_ids: Sequence[UUID], *, cipher: ContactCipher
+) -> dict[UUID, dict[str, Any]]:
+    """Residents' contacts with the first name, phone and email opened, for sending only."""
     rows = await conn.fetch(
-        "SELECT resident_id, first_name, phone, email, consent, opted_out_at FROM contact"
-        " WHERE resident_id = ANY($1::uuid[])",
+        "SELECT resident_id, first_name_sealed, phone_sealed, email_sealed, consent, opted_out_at"
+        " FROM contact WHERE resident_id = ANY($1::uuid[])",
         list(set(resident_ids)),
     )
-    return {row["resident_id"]: row for row in rows}
+    return {
+        row["resident_id"]: {
+            "consent": row["consent"],
+            "opted_out_at": row["opted_out_at"],
+            **cipher.open_contact(row, resident_id=row["resident_id"]),
+        }
+        for row in rows
+    }
 
 
 async def vacancies(conn: asyncpg.Connection, vacancy_ids: Sequence[UUID]) -> dict[UUID, Any]:

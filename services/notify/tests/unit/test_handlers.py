@@ -76,6 +76,7 @@ async def test_each_event_reaches_its_use_case_once(
         broker.context.set_global("pool", FakePool())
         broker.context.set_global("clock", lambda: "now")
         broker.context.set_global("setup", "setup")
+        broker.context.set_global("cipher", "cipher")
         await test_broker.publish(
             event.model_dump(mode="json"),
             exchange=RESTRICTED if event.RESTRICTED else EVENTS,
