@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from kerjalokal.reference import all_kecamatan, all_levels
 
@@ -92,8 +92,26 @@ async def poster(request: Request, vacancy_id: UUID) -> HTMLResponse:
         return found
     base = settings_of(request).public_url
     url = f"{base}/lowongan/{vacancy_id}"
-    body = page("poster.html", l=found, qr=qr_svg(url), page_url=url, report_url=f"{url}/laporkan")
+    body = page(
+        "poster.html", base=base, l=found, qr=qr_svg(url), page_url=url,
+        report_url=f"{url}/laporkan",
+    )  # fmt: skip
     return html(body)
+
+
+# The poster's print button: a script file, since the pages' Content-Security-Policy runs no
+# inline script (script-src 'self').
+PRINT_SCRIPT = (
+    'document.getElementById("cetak").addEventListener("click", function () { window.print(); });\n'
+)
+
+
+@router.get("/static/cetak.js")
+async def print_script() -> Response:
+    return Response(
+        PRINT_SCRIPT, media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )  # fmt: skip
 
 
 @router.get("/lowongan/{vacancy_id}/laporkan", response_class=HTMLResponse, dependencies=[PAGES])
