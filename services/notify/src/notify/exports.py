@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
 
 from .crypto import ContactCipher
 
@@ -28,6 +29,13 @@ _DELIVERY = (
 
 def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, UUID) else value
+
+
+def _opened(row: asyncpg.Record, resident_id: UUID, cipher: ContactCipher) -> dict[str, Any]:
+    try:
+        return dict(cipher.open_contact(row, resident_id=resident_id))
+    except InvalidTag:  # sealed under another key: say so rather than fail the export
+        return dict.fromkeys(FIELDS) | {"unreadable": True}
 
 
 async def resident_data(
@@ -58,7 +66,7 @@ async def resident_data(
         attempts.setdefault(attempt["delivery_id"], []).append(entry)
     return {
         "contact": None if contact is None else {
-            **cipher.open_contact(contact, resident_id=resident_id),
+            **_opened(contact, resident_id, cipher),
             "version": contact["version"],
             "changed_at": contact["changed_at"],
             "updated_at": contact["updated_at"],
