@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from kerjalokal.auth import audit
 from kerjalokal.auth.fastapi import NOT_FOUND, OperatorOnly, not_found, require
 from kerjalokal.auth.principal import Principal
+from kerjalokal.reference import desa, kecamatan
 
 from . import deliveries, delivery_log, exports, repository, services
 from .config import Settings
@@ -290,10 +291,22 @@ async def export(
     data = await exports.resident_data(conn, resident_id=resident_id, cipher=cipher)
     if data is None:
         raise not_found()
+    read = exports.FIELDS if data["contact"] is not None else ()
     await audit.record(
-        conn, who=who, resident_id=resident_id, fields=exports.FIELDS, purpose=purpose, now=now
+        conn, who=who, resident_id=resident_id, fields=read, purpose=purpose, now=now
     )
     return ResidentExport(service="notify", resident_id=resident_id, exported_at=now, data=data)
+
+
+async def check_key_scope(_: asyncpg.Connection, role: str, scope: dict[str, str]) -> str | None:
+    """A village admin's key names a desa or kecamatan of the regency."""
+    if role != "village_admin":
+        return None
+    if (code := scope.get("desa_kode")) and desa(code) is None:
+        return f"desa tidak dikenal / unknown desa {code}"
+    if (code := scope.get("kecamatan_kode")) and kecamatan(code) is None:
+        return f"kecamatan tidak dikenal / unknown kecamatan {code}"
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -229,7 +229,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app.include_router(pages.router)
     app.include_router(syndication.router)
     app.include_router(api.router)
-    install_key_admin(app, service=SERVICE, roles=ROLES)
+    install_key_admin(app, service=SERVICE, roles=ROLES, check_scope=api.check_key_scope)
     api.install_error_handlers(app)
     app.add_middleware(SecurityHeaders, embeddable=EMBEDDABLE)
     install_operations(app, broker, service=SERVICE)

@@ -328,3 +328,25 @@ async def test_fields_an_agency_may_not_set_are_refused_by_name(
     changed = await client.patch(f"/channels/{channel_a}", json={field: value}, headers=OPERATOR)
     assert changed.status_code == 200
     assert changed.json()[field] == value
+
+
+async def test_keys_are_issued_for_notify_roles_and_places_of_the_regency_only(
+    client: httpx.AsyncClient,
+) -> None:
+    admin = {"role": "village_admin", "label": "Desa X"}
+    for body, named in (
+        ({"role": "company", "label": "HRD PT X"}, "role"),
+        (admin | {"scope": {"desa_kode": "32.16.99.9999"}}, "scope"),
+        (admin | {"scope": {"kecamatan_kode": "32.16.99"}}, "scope"),
+    ):
+        refused = await client.post("/api-keys", json=body, headers=OPERATOR)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["body", named]
+    body = {
+        "role": "village_admin",
+        "label": "Desa Waluya",
+        "scope": {"desa_kode": "32.16.09.2004"},
+    }
+    issued = await client.post("/api-keys", json=body, headers=OPERATOR)
+    assert issued.status_code == 201
+    assert issued.json()["key"].startswith("kl_notify_")
