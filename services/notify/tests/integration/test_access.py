@@ -26,7 +26,8 @@ AGENCY = "Dinas Kominfo"  # the label (subject) of agency A's keys: it owns chan
 OTHER_AGENCY = "Humas Kecamatan"  # owns channel B
 UNAUTHENTICATED = ("no_key", "expired_key", "revoked_key", "wrong_service_key", "garbage")
 CALLERS = (
-    "operator", "agency", "agency_without_channel", "village_admin", "service", *UNAUTHENTICATED,
+    "operator", "operator_key", "agency", "agency_without_channel", "village_admin", "service",
+    *UNAUTHENTICATED,
 )  # fmt: skip
 TARGETS = ("own", "foreign", "missing")
 
@@ -127,14 +128,14 @@ def expected(row: Row, caller: str, target: str) -> int:
         return row.public[target]
     if caller in UNAUTHENTICATED:
         return 401
-    allowed = ("operator",) if row.access == "operator" else ("operator", "agency", "agency_w")
-    if not caller.startswith(allowed):
+    allowed = ("operator",) if row.access == "operator" else ("operator", "agency")
+    if not caller.startswith(allowed):  # operator_key, agency_without_channel: those roles
         return 403
     if row.collection:
         return row.ok
     if target == "missing":
         return 404
-    if caller == "operator" or (caller == "agency" and target == "own"):
+    if caller.startswith("operator") or (caller == "agency" and target == "own"):
         return row.ok
     return 404
 
@@ -173,6 +174,7 @@ async def _delivery(app: FastAPI, channel_id: UUID) -> UUID:
 @pytest.fixture
 async def world(app: FastAPI, client: httpx.AsyncClient, settings: Settings) -> World:
     agency = await _key(client, "agency", AGENCY)
+    operator = await _key(client, "operator", "Petugas Disnaker")
     lonely = await _key(client, "agency", "Dinas Tanpa Kanal")
     village = await _key(client, "village_admin", "Desa Waluya", desa_kode="32.16.09.2004")
     service = await _key(client, "service", "console")
@@ -188,6 +190,7 @@ async def world(app: FastAPI, client: httpx.AsyncClient, settings: Settings) -> 
     spare = [await _key(client, "agency", f"Cadangan {i}") for i in range(2)]
     headers = {
         "operator": OPERATOR,
+        "operator_key": bearer(operator["key"]),
         "agency": bearer(agency["key"]),
         "agency_without_channel": bearer(lonely["key"]),
         "village_admin": bearer(village["key"]),
