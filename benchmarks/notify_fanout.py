@@ -22,6 +22,7 @@ Prints a table and writes benchmarks/results/notify_fanout.json.
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import platform
@@ -319,6 +320,8 @@ async def measure(db_url: str, amqp_url: str, residents: int, repeat: int) -> di
         "AMQP_URL": amqp_url,
         "OPERATOR_TOKEN": "bench-operator",
         "NOTIFY_OPT_OUT_KEY": "bench-opt-out-key",
+        "NOTIFY_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "NOTIFY_RATE_FEEDS": "1000000/minute",  # the benchmark polls every feed from one address
         "WHATSAPP_GATEWAY_URL": f"{gateway.url}/whatsapp",
         "NOTIFY_QUIET_HOURS": "",
         "NOTIFY_DAILY_CAP": "1000000",

@@ -4,7 +4,7 @@ The job board, the feeds and the widgets show whatever vacancies the vacancies d
 and residents' messages follow its matches (in development no WhatsApp, SMS or SMTP provider is
 configured, so the delivery log records them as skipped, `no_channel`). No agency channel is
 registered, since a webhook pointing at nothing would only fill the log with retries: this prints
-how to add one, and where to look.
+how an operator, or an agency with its own API key, adds one, and where to look.
 """
 
 import httpx
@@ -39,4 +39,10 @@ def seed(env: dict[str, str], base_url: str = BASE_URL) -> None:
         ' -H \'Content-Type: application/json\' -d \'{"name": "Diskominfo",'
         ' "url": "https://agency.example/hooks/lowongan",'
         ' "events": ["vacancy_published", "vacancy_closed"]}\''
+    )
+    print(
+        "demo: or give the agency its own key (shown once) and let it register and manage its own"
+        " channels with it:\n"
+        f"      curl -X POST {base_url}/api-keys -H 'Authorization: Bearer {token}'"
+        ' -H \'Content-Type: application/json\' -d \'{"role": "agency", "label": "Diskominfo"}\''
     )

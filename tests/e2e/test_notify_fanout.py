@@ -3,6 +3,7 @@ midway and started again. Notify runs as a real process; the WhatsApp gateway is
 this test that answers a repeated idempotency key with the first message id and sends nothing."""
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -91,6 +92,7 @@ async def notify(fresh_database, vhost_url, gateway, tmp_path: Path) -> AsyncIte
         "AMQP_URL": vhost_url,
         "OPERATOR_TOKEN": "e2e-operator",
         "NOTIFY_OPT_OUT_KEY": "e2e-opt-out-key",
+        "NOTIFY_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
         "NOTIFY_PUBLIC_URL": "https://lowongan.test",
         "WHATSAPP_GATEWAY_URL": f"{gateway.url}/whatsapp",
         "NOTIFY_QUIET_HOURS": "",  # the test must not wait for the morning

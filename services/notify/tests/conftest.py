@@ -10,6 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from kerjalokal.auth.web import reset_rate_limits
 from kerjalokal.events import Event
 from kerjalokal.events.registry import ResidentContactChangedV1
 from notify.config import Settings
@@ -18,6 +19,7 @@ from notify.testing import FakeGateway, Mailbox, WebhookReceiver
 
 OPERATOR = {"Authorization": "Bearer test-operator"}
 OPT_OUT_KEY = "test-opt-out-key"
+DATA_KEY = "w3Kd0yqSFhGbS2j0B3mPqfE6XwJ8u7R2QkqgO9n3b1M="  # 32 bytes, tests only
 
 
 class Clock:
@@ -36,6 +38,7 @@ def settings_for(database_url: str, amqp_url: str, **overrides: Any) -> Settings
         "AMQP_URL": amqp_url,
         "OPERATOR_TOKEN": "test-operator",
         "NOTIFY_OPT_OUT_KEY": OPT_OUT_KEY,
+        "NOTIFY_DATA_KEY": DATA_KEY,
         "NOTIFY_PUBLIC_URL": "http://notify.test",
         "NOTIFY_QUIET_HOURS": "",
         "NOTIFY_RETRY_BASE": 0.05,
@@ -78,6 +81,11 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    reset_rate_limits()
 
 
 @pytest.fixture

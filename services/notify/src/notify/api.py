@@ -1,7 +1,7 @@
-"""The operators' HTTP API: the delivery log, parked webhooks, agencies' channels, vacancy
-reports. Every route needs the operator's bearer token."""
+"""The HTTP API behind a key (kerjalokal.auth): the delivery log, parked webhooks, agencies'
+channels, vacancy reports, a resident's data export. Operators may do everything; an agency
+manages its own channels and sees their deliveries; other roles are refused (403)."""
 
-import hmac
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Literal
@@ -11,10 +11,15 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from . import deliveries, delivery_log, repository, services
+from kerjalokal.auth import audit
+from kerjalokal.auth.fastapi import NOT_FOUND, OperatorOnly, not_found, require
+from kerjalokal.auth.principal import Principal
+from kerjalokal.reference import desa, kecamatan
+
+from . import deliveries, delivery_log, exports, repository, services
 from .config import Settings
+from .crypto import ContactCipher
 from .delivery_log import LogFilters
 from .dispatch.webhooks import refused_address
 from .schemas import (
@@ -28,26 +33,11 @@ from .schemas import (
     PauseIn,
     ReportOut,
     ReportReview,
+    ResidentExport,
 )
 
 router = APIRouter()
-_bearer = HTTPBearer(auto_error=False)
 Status = Literal["pending", "sending", "sent", "failed", "parked", "skipped", "cancelled"]
-
-
-def operator(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    settings: Settings = request.app.state.settings
-    token = credentials.credentials if credentials else ""
-    if token and hmac.compare_digest(token, settings.operator_token.get_secret_value()):
-        return "operator:disnaker"
-    raise HTTPException(
-        401,
-        "Butuh token operator yang sah / a valid operator token is required",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
 
 
 async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
@@ -61,9 +51,39 @@ def clock(request: Request) -> datetime:
     return now()
 
 
-Operator = Annotated[str, Depends(operator)]
+# Operators see and change everything; an agency its own channels (channel.owner_key_subject is
+# the subject of its keys) and their webhook deliveries; other roles none of this API.
+Operator = OperatorOnly
+OperatorOrAgency = Annotated[Principal, Depends(require("operator", "agency"))]
 Conn = Annotated[asyncpg.Connection, Depends(connection, scope="function")]  # commit, then reply
 Now = Annotated[datetime, Depends(clock)]
+
+
+def owner(who: Principal) -> str | None:
+    """The owner an agency is limited to; None (everything) for an operator."""
+    return None if who.role == "operator" else who.subject
+
+
+def _refused(field: str, role: str) -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {
+                "type": "value_error",
+                "loc": ("body", field),
+                "msg": f"peran {role} tidak boleh mengisi {field}"
+                f" / role {role} may not set {field}",
+                "input": None,
+            }
+        ]
+    )
+
+
+def _only_operator_sets(who: Principal, given: set[str], fields: tuple[str, ...]) -> None:
+    if who.role == "operator":
+        return
+    for field in fields:
+        if field in given:
+            raise _refused(field, who.role)
 
 
 # --- the delivery log ------------------------------------------------------------------------
@@ -72,7 +92,7 @@ Now = Annotated[datetime, Depends(clock)]
 @router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"])
 async def log_of_deliveries(
     conn: Conn,
-    who: Operator,
+    who: OperatorOrAgency,
     resident_id: UUID | None = None,
     event_id: str | None = None,
     status: Status | None = None,
@@ -84,18 +104,21 @@ async def log_of_deliveries(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DeliveryPage:
     """Every message and webhook delivery, newest first: its status, why it was skipped or
-    cancelled, attempts, provider's id. Rows carry no phone, email or name."""
-    wanted = LogFilters(resident_id, event_id, status, channel, channel_id, kind, vacancy_id)
+    cancelled, attempts, provider's id. Rows carry no phone, email or name. An agency sees the
+    webhook deliveries of its own channels only."""
+    wanted = LogFilters(
+        resident_id, event_id, status, channel, channel_id, kind, vacancy_id, owner=owner(who)
+    )
     rows, total = await delivery_log.search(conn, filters=wanted, limit=limit, offset=offset)
     items = [DeliveryOut.model_validate(dict(row)) for row in rows]
     return DeliveryPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, tags=["deliveries"])
-async def delivery(delivery_id: UUID, conn: Conn, who: Operator) -> DeliveryDetail:
-    row = await delivery_log.get(conn, delivery_id=delivery_id)
+async def delivery(delivery_id: UUID, conn: Conn, who: OperatorOrAgency) -> DeliveryDetail:
+    row = await delivery_log.get(conn, delivery_id=delivery_id, owner=owner(who))
     if row is None:
-        raise HTTPException(404, "Pengiriman tidak ditemukan / delivery not found")
+        raise not_found()
     log = [dict(a) for a in await delivery_log.attempts(conn, delivery_id=delivery_id)]
     return DeliveryDetail.model_validate(dict(row) | {"attempt_log": log})
 
@@ -103,24 +126,24 @@ async def delivery(delivery_id: UUID, conn: Conn, who: Operator) -> DeliveryDeta
 @router.get("/webhooks/parked", response_model=DeliveryPage, tags=["deliveries"])
 async def parked(
     conn: Conn,
-    who: Operator,
+    who: OperatorOrAgency,
     channel_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DeliveryPage:
     """Webhook deliveries that used every try; retry them once the agency's system is back."""
-    wanted = LogFilters(status="parked", kind="webhook", channel_id=channel_id)
+    wanted = LogFilters(status="parked", kind="webhook", channel_id=channel_id, owner=owner(who))
     rows, total = await delivery_log.search(conn, filters=wanted, limit=limit, offset=offset)
     items = [DeliveryOut.model_validate(dict(row)) for row in rows]
     return DeliveryPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("/deliveries/{delivery_id}/retry", response_model=DeliveryOut, tags=["deliveries"])
-async def retry(delivery_id: UUID, conn: Conn, who: Operator, now: Now) -> DeliveryOut:
+async def retry(delivery_id: UUID, conn: Conn, who: OperatorOrAgency, now: Now) -> DeliveryOut:
     """A new round of tries for a parked or failed delivery, with the same idempotency key."""
+    if await delivery_log.get(conn, delivery_id=delivery_id, owner=owner(who)) is None:
+        raise not_found()
     if not await delivery_log.retry(conn, delivery_id=delivery_id, now=now):
-        if await delivery_log.get(conn, delivery_id=delivery_id) is None:
-            raise HTTPException(404, "Pengiriman tidak ditemukan / delivery not found")
         raise HTTPException(409, "Hanya yang parked atau failed / only parked or failed ones")
     await conn.execute("SELECT pg_notify($1, '')", deliveries.WAKE_CHANNEL)
     row = await delivery_log.get(conn, delivery_id=delivery_id)
@@ -142,36 +165,45 @@ async def _reachable(request: Request, url: str | None) -> None:
 
 @router.post("/channels", status_code=201, response_model=ChannelCreated, tags=["channels"])
 async def register(
-    data: ChannelIn, request: Request, conn: Conn, who: Operator, now: Now
+    data: ChannelIn, request: Request, conn: Conn, who: OperatorOrAgency, now: Now
 ) -> ChannelCreated:
-    """Register an agency's system. The answer holds the signing secret, shown only once."""
+    """Register an agency's system. The answer holds the signing secret, shown only once. An
+    agency's channel is its own (the subject of its key); an operator may name the owner."""
+    _only_operator_sets(who, data.model_fields_set, ("owner_key_subject", "max_in_flight"))
     await _reachable(request, data.url)
-    row, secret = await services.register_channel(conn, values=data.model_dump(), now=now)
+    values = data.model_dump()
+    if who.role == "agency":
+        values["owner_key_subject"] = who.subject
+    row, secret = await services.register_channel(conn, values=values, now=now)
     return ChannelCreated.model_validate(dict(row) | {"secret": secret})
 
 
 @router.get("/channels", response_model=list[ChannelOut], tags=["channels"])
-async def channels(conn: Conn, who: Operator) -> list[ChannelOut]:
-    return [ChannelOut.model_validate(dict(row)) for row in await repository.list_channels(conn)]
+async def channels(conn: Conn, who: OperatorOrAgency) -> list[ChannelOut]:
+    rows = await repository.list_channels(conn, owner=owner(who))
+    return [ChannelOut.model_validate(dict(row)) for row in rows]
 
 
-async def _channel(conn: asyncpg.Connection, channel_id: UUID) -> asyncpg.Record:
-    row = await repository.get_channel(conn, channel_id=channel_id)
+async def _channel(conn: asyncpg.Connection, channel_id: UUID, who: Principal) -> asyncpg.Record:
+    """The channel if the caller may act on it; the same 404 for another agency's and none."""
+    row = await repository.get_channel(conn, channel_id=channel_id, owner=owner(who))
     if row is None:
-        raise HTTPException(404, "Kanal tidak ditemukan / channel not found")
+        raise not_found()
     return row
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"])
-async def channel(channel_id: UUID, conn: Conn, who: Operator) -> ChannelOut:
-    return ChannelOut.model_validate(dict(await _channel(conn, channel_id)))
+async def channel(channel_id: UUID, conn: Conn, who: OperatorOrAgency) -> ChannelOut:
+    return ChannelOut.model_validate(dict(await _channel(conn, channel_id, who)))
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"])
 async def change(
-    channel_id: UUID, data: ChannelPatch, request: Request, conn: Conn, who: Operator, now: Now
-) -> ChannelOut:
-    await _channel(conn, channel_id)
+    channel_id: UUID, data: ChannelPatch, request: Request, conn: Conn, who: OperatorOrAgency,
+    now: Now,
+) -> ChannelOut:  # fmt: skip
+    await _channel(conn, channel_id, who)
+    _only_operator_sets(who, data.model_fields_set, ("owner_key_subject", "max_in_flight"))
     await _reachable(request, data.url)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     row = await repository.update_channel(conn, channel_id=channel_id, changes=changes, now=now)
@@ -179,36 +211,38 @@ async def change(
 
 
 async def _set_status(
-    conn: asyncpg.Connection, channel_id: UUID, status: str, reason: str | None, now: datetime
-) -> ChannelOut:
+    conn: asyncpg.Connection, channel_id: UUID, who: Principal, status: str, reason: str | None,
+    now: datetime,
+) -> ChannelOut:  # fmt: skip
+    await _channel(conn, channel_id, who)
     try:
         row = await services.set_channel_status(
             conn, channel_id=channel_id, status=status, reason=reason, now=now
         )
     except services.NotFound:
-        raise HTTPException(404, "Kanal tidak ditemukan / channel not found") from None
+        raise not_found() from None
     return ChannelOut.model_validate(dict(row))
 
 
 @router.post("/channels/{channel_id}/pause", response_model=ChannelOut, tags=["channels"])
 async def pause(
-    channel_id: UUID, conn: Conn, who: Operator, now: Now, data: PauseIn | None = None
+    channel_id: UUID, conn: Conn, who: OperatorOrAgency, now: Now, data: PauseIn | None = None
 ) -> ChannelOut:
     """Deliveries wait (they are not lost) until the channel is resumed."""
     reason = (data or PauseIn()).reason
-    return await _set_status(conn, channel_id, "paused", reason, now)
+    return await _set_status(conn, channel_id, who, "paused", reason, now)
 
 
 @router.post("/channels/{channel_id}/resume", response_model=ChannelOut, tags=["channels"])
-async def resume(channel_id: UUID, conn: Conn, who: Operator, now: Now) -> ChannelOut:
+async def resume(channel_id: UUID, conn: Conn, who: OperatorOrAgency, now: Now) -> ChannelOut:
     """Active again with a clean slate of failures; what waited goes out now."""
-    return await _set_status(conn, channel_id, "active", None, now)
+    return await _set_status(conn, channel_id, who, "active", None, now)
 
 
 @router.delete("/channels/{channel_id}", status_code=204, tags=["channels"])
-async def delete(channel_id: UUID, conn: Conn, who: Operator, now: Now) -> None:
+async def delete(channel_id: UUID, conn: Conn, who: OperatorOrAgency, now: Now) -> None:
     """The channel stops at once; what still waited for it is cancelled (and stays logged)."""
-    await _set_status(conn, channel_id, "deleted", None, now)
+    await _set_status(conn, channel_id, who, "deleted", None, now)
 
 
 # --- reports on vacancies --------------------------------------------------------------------
@@ -232,14 +266,50 @@ async def review(
     report_id: UUID, data: ReportReview, conn: Conn, who: Operator, now: Now
 ) -> ReportOut:
     row = await repository.review_report(
-        conn, report_id=report_id, status=data.status, note=data.note, by=who, now=now
+        conn, report_id=report_id, status=data.status, note=data.note, by=who.label, now=now
     )
     if row is None:
-        raise HTTPException(404, "Laporan tidak ditemukan / report not found")
+        raise not_found()
     return ReportOut.model_validate(dict(row))
+
+
+# --- a resident's data (UU 27/2022) ----------------------------------------------------------
+
+
+@router.get("/residents/{resident_id}/export", response_model=ResidentExport, tags=["residents"])
+async def export(
+    resident_id: UUID,
+    request: Request,
+    conn: Conn,
+    who: Operator,
+    now: Now,
+    purpose: Annotated[str, Query(min_length=3, max_length=500)],
+) -> ResidentExport:
+    """Everything notify holds about a resident, the contact in clear: for the resident's
+    request under UU 27/2022. The read is written to the audit log with its purpose."""
+    cipher: ContactCipher = request.app.state.cipher
+    data = await exports.resident_data(conn, resident_id=resident_id, cipher=cipher)
+    if data is None:
+        raise not_found()
+    read = exports.FIELDS if data["contact"] is not None else ()
+    await audit.record(
+        conn, who=who, resident_id=resident_id, fields=read, purpose=purpose, now=now
+    )
+    return ResidentExport(service="notify", resident_id=resident_id, exported_at=now, data=data)
+
+
+async def check_key_scope(_: asyncpg.Connection, role: str, scope: dict[str, str]) -> str | None:
+    """A village admin's key names a desa or kecamatan of the regency."""
+    if role != "village_admin":
+        return None
+    if (code := scope.get("desa_kode")) and desa(code) is None:
+        return f"desa tidak dikenal / unknown desa {code}"
+    if (code := scope.get("kecamatan_kode")) and kecamatan(code) is None:
+        return f"kecamatan tidak dikenal / unknown kecamatan {code}"
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(services.NotFound)
     async def not_found(_: Request, exc: services.NotFound) -> JSONResponse:
-        return JSONResponse({"detail": "Tidak ditemukan / not found"}, status_code=404)
+        return JSONResponse({"detail": NOT_FOUND}, status_code=404)

@@ -4,13 +4,14 @@ import argparse
 import asyncio
 import sys
 
+import asyncpg
 import uvicorn
 
-from kerjalokal.db.migrate import migrate_url
 from kerjalokal.logging import configure_logging
 
 from .config import Settings
-from .main import MIGRATIONS
+from .crypto import ContactCipher
+from .database import migrate_database
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +30,17 @@ def main(argv: list[str] | None = None) -> int:
             log_config=None, access_log=False,
         )  # fmt: skip
         return 0
-    applied = asyncio.run(migrate_url(settings.database_url, MIGRATIONS))
+    applied = asyncio.run(_migrate(settings))
     print("applied: " + (", ".join(applied) or "nothing new"))
     return 0
+
+
+async def _migrate(settings: Settings) -> list[str]:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        return await migrate_database(conn, ContactCipher(settings.data_key.get_secret_value()))
+    finally:
+        await conn.close()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 from typing import Literal
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,6 +16,8 @@ class Settings(BaseSettings):
     amqp_url: str = Field(alias="AMQP_URL")
     operator_token: SecretStr = Field(alias="OPERATOR_TOKEN")
     opt_out_key: SecretStr = Field(alias="NOTIFY_OPT_OUT_KEY")
+    # contacts' first name, phone and email at rest: AES-256-GCM, 32 bytes base64-encoded
+    data_key: SecretStr = Field(alias="NOTIFY_DATA_KEY")
     public_url: str = Field(default="http://127.0.0.1:8004", alias="NOTIFY_PUBLIC_URL")
     prefetch: int = Field(default=16, alias="NOTIFY_PREFETCH")
 
@@ -58,6 +61,28 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(default=False, alias="NOTIFY_WEBHOOK_ALLOW_PRIVATE")
 
     feed_items: int = Field(default=100, ge=1, alias="NOTIFY_FEED_ITEMS")
+
+    # per client address (limits notation, e.g. "300/minute"); the demo and benchmarks raise them
+    rate_pages: str = Field(default="300/minute", alias="NOTIFY_RATE_PAGES")
+    rate_feeds: str = Field(default="300/minute", alias="NOTIFY_RATE_FEEDS")
+    rate_actions: str = Field(default="30/minute", alias="NOTIFY_RATE_ACTIONS")
+
+    @field_validator("data_key")
+    @classmethod
+    def _data_key(cls, value: SecretStr) -> SecretStr:
+        from .crypto import check_key
+
+        check_key(value.get_secret_value())
+        return value
+
+    @field_validator("rate_pages", "rate_feeds", "rate_actions")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"a rate like 300/minute, not {value!r}") from exc
+        return value
 
     @field_validator("gateway_token", "smtp_password", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ leaves the row to be claimed again after the lease: the message may go to the pr
 with the same idempotency key, and the provider keeps one.
 """
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +20,11 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
 
+from .crypto import ContactCipher
+
+log = logging.getLogger("notify.deliveries")
 WAKE_CHANNEL = "kerjalokal_delivery"  # NOTIFY at commit: new rows are due
 
 _PLAN = """
@@ -32,7 +37,8 @@ target AS MATERIALIZED (  -- each resident's channel worked out once, not once p
            s.status AS resident_status,
            (SELECT u.ch FROM unnest(c.channels) WITH ORDINALITY AS u(ch, i)
              WHERE u.ch = ANY($7::text[])
-               AND CASE u.ch WHEN 'email' THEN c.email IS NOT NULL ELSE c.phone IS NOT NULL END
+               AND CASE u.ch WHEN 'email' THEN c.email_sealed IS NOT NULL
+                                       ELSE c.phone_sealed IS NOT NULL END
              ORDER BY u.i LIMIT 1) AS channel
     FROM unnest($6::uuid[]) AS t(resident_id)
     LEFT JOIN contact c ON c.resident_id = t.resident_id
@@ -352,13 +358,28 @@ async def record(
     return {row["delivery_id"] for row in rows}
 
 
-async def contacts(conn: asyncpg.Connection, resident_ids: Sequence[UUID]) -> dict[UUID, Any]:
+async def contacts(
+    conn: asyncpg.Connection, resident_ids: Sequence[UUID], *, cipher: ContactCipher
+) -> dict[UUID, dict[str, Any]]:
+    """Residents' contacts with the first name, phone and email opened, for sending only. A
+    contact that cannot be opened (sealed under another key) is left out: its messages are
+    cancelled as `no_contact` instead of blocking the batch."""
     rows = await conn.fetch(
-        "SELECT resident_id, first_name, phone, email, consent, opted_out_at FROM contact"
-        " WHERE resident_id = ANY($1::uuid[])",
+        "SELECT resident_id, first_name_sealed, phone_sealed, email_sealed, consent, opted_out_at"
+        " FROM contact WHERE resident_id = ANY($1::uuid[])",
         list(set(resident_ids)),
     )
-    return {row["resident_id"]: row for row in rows}
+    found = {}
+    for row in rows:
+        try:
+            opened = cipher.open_contact(row, resident_id=row["resident_id"])
+        except InvalidTag:
+            log.error("contact of resident %s cannot be opened with NOTIFY_DATA_KEY", row[0])
+            continue
+        found[row["resident_id"]] = {
+            "consent": row["consent"], "opted_out_at": row["opted_out_at"], **opened,
+        }  # fmt: skip
+    return found
 
 
 async def vacancies(conn: asyncpg.Connection, vacancy_ids: Sequence[UUID]) -> dict[UUID, Any]:

@@ -1,5 +1,5 @@
-"""The delivery log for operators: search, one delivery with its attempts, a new round of
-tries for a parked or failed one."""
+"""The delivery log for operators (an agency: its own channels' webhooks only): search, one
+delivery with its attempts, a new round of tries for a parked or failed one."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,14 +17,22 @@ class LogFilters:
     channel_id: UUID | None = None
     kind: str | None = None
     vacancy_id: UUID | None = None
+    owner: str | None = None
+    """An agency's key subject: only the deliveries to its own channels."""
 
 
-_LOG_WHERE = """
+_OWNED = "channel_id IN (SELECT channel_id FROM channel WHERE owner_key_subject = {})"
+_LOG_WHERE = (
+    """
     ($1::uuid IS NULL OR resident_id = $1) AND ($2::text IS NULL OR event_id = $2)
     AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR channel = $4)
     AND ($5::uuid IS NULL OR channel_id = $5) AND ($6::text IS NULL OR kind = $6)
     AND ($7::uuid IS NULL OR vacancy_id = $7)
+    AND ($8::text IS NULL OR """
+    + _OWNED.format("$8")
+    + """)
 """
+)
 
 
 async def search(
@@ -32,11 +40,11 @@ async def search(
 ) -> tuple[list[asyncpg.Record], int]:
     values = (
         filters.resident_id, filters.event_id, filters.status, filters.channel,
-        filters.channel_id, filters.kind, filters.vacancy_id,
+        filters.channel_id, filters.kind, filters.vacancy_id, filters.owner,
     )  # fmt: skip
     rows = await conn.fetch(
         f"SELECT * FROM delivery WHERE {_LOG_WHERE}"
-        " ORDER BY created_at DESC, delivery_id LIMIT $8 OFFSET $9",
+        " ORDER BY created_at DESC, delivery_id LIMIT $9 OFFSET $10",
         *values,
         limit,
         offset,
@@ -45,8 +53,17 @@ async def search(
     return rows, int(total)
 
 
-async def get(conn: asyncpg.Connection, *, delivery_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM delivery WHERE delivery_id = $1", delivery_id)
+async def get(
+    conn: asyncpg.Connection, *, delivery_id: UUID, owner: str | None = None
+) -> asyncpg.Record | None:
+    """One delivery; with `owner`, only one to that agency's own channel."""
+    return await conn.fetchrow(
+        "SELECT * FROM delivery WHERE delivery_id = $1 AND ($2::text IS NULL OR "
+        + _OWNED.format("$2")
+        + ")",
+        delivery_id,
+        owner,
+    )
 
 
 async def attempts(conn: asyncpg.Connection, *, delivery_id: UUID) -> list[asyncpg.Record]:

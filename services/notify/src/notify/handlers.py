@@ -6,6 +6,7 @@ statement (deliveries.plan); the others run in one transaction with the inbox ro
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import asyncpg
 from faststream import Context
@@ -29,6 +30,7 @@ from kerjalokal.events.vacancies import (
 from kerjalokal.messaging import EVENTS, RESTRICTED, PermanentError, consumer_queue, inbox
 
 from . import services
+from .crypto import ContactCipher
 from .services import Setup
 
 SERVICE = "notify"
@@ -36,6 +38,7 @@ router = RabbitRouter()
 Pool = Annotated[asyncpg.Pool, Context("pool")]
 Clock = Annotated[Callable[[], datetime], Context("clock")]
 Config = Annotated[Setup, Context("setup")]
+Cipher = Annotated[ContactCipher, Context("cipher")]
 UseCase = Callable[..., Awaitable[Any]]
 
 
@@ -62,14 +65,22 @@ async def _plan(pool: asyncpg.Pool, msg: RabbitMessage, use_case: UseCase, **kwa
 
 @router.subscriber(_queue("contact_changed", ResidentContactChangedV1), RESTRICTED)
 async def on_contact(
-    event: ResidentContactChangedV1, msg: RabbitMessage, pool: Pool, clock: Clock
+    event: ResidentContactChangedV1, msg: RabbitMessage, pool: Pool, clock: Clock, cipher: Cipher
 ) -> None:
-    await _once(pool, msg, services.contact_changed, event=event, now=clock())
+    await _once(pool, msg, services.contact_changed, event=event, cipher=cipher, now=clock())
 
 
 @router.subscriber(_queue("resident_erased", ResidentErasedV1), EVENTS)
 async def on_erased(event: ResidentErasedV1, msg: RabbitMessage, pool: Pool, clock: Clock) -> None:
-    await _once(pool, msg, services.resident_erased, event=event, now=clock())
+    """Erase, and confirm with `notify.resident_data_erased.v1` (once: the inbox row and the
+    outbox row commit together, a redelivery finds the inbox row and does nothing)."""
+    try:
+        erasure_event_id = UUID(msg.message_id)
+    except (TypeError, ValueError):
+        raise PermanentError("the erasure's message id is not a UUID: cannot confirm it") from None
+    await _once(
+        pool, msg, services.resident_erased, event=event, event_id=erasure_event_id, now=clock()
+    )
 
 
 @router.subscriber(_queue("resident_status_changed", ResidentStatusChangedV1), EVENTS)

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,7 +13,9 @@ import httpx
 from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 
-from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
+from kerjalokal.auth.admin import install_key_admin
+from kerjalokal.auth.fastapi import AuthConfig
+from kerjalokal.auth.web import RateLimit, SecurityHeaders
 from kerjalokal.events import notify as notify_events
 from kerjalokal.logging import configure_logging
 from kerjalokal.messaging import OutboxRelay, declare_topology, document_publications, make_broker
@@ -23,6 +24,8 @@ from kerjalokal.operations import install_operations
 
 from . import api, handlers, pages, repository, syndication
 from .config import Settings
+from .crypto import ContactCipher
+from .database import migrate_database
 from .dispatch.providers import ClientPool, Gateway, Mailer, PhoneProvider
 from .dispatch.residents import Policy, ResidentDispatcher
 from .dispatch.webhooks import WebhookDispatcher, WebhookPolicy
@@ -30,13 +33,15 @@ from .domain.schedule import QuietHours
 from .services import Setup
 
 SERVICE = "notify"
-MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(SERVICE)
 PUBLISHES = (
     notify_events.VacancyBroadcastV1,
     notify_events.NotificationSentV1,
     notify_events.NotificationFailedV1,
+    notify_events.ResidentDataErasedV1,
 )
+ROLES = ("operator", "agency", "village_admin", "service")
+EMBEDDABLE = ("/widget/",)  # village websites (OpenSID) show the widget in an iframe
 Clock = Callable[[], datetime]
 
 
@@ -85,7 +90,7 @@ def _phones(settings: Settings, client: ClientPool) -> dict[str, PhoneProvider]:
 
 def _dispatchers(
     settings: Settings, pool: asyncpg.Pool, clock: Clock, gateway: ClientPool,
-    hooks: httpx.AsyncClient, mailer: Mailer | None,
+    hooks: httpx.AsyncClient, mailer: Mailer | None, cipher: ContactCipher,
 ) -> tuple[ResidentDispatcher, WebhookDispatcher]:  # fmt: skip
     policy = Policy(
         public_url=settings.public_url,
@@ -101,7 +106,8 @@ def _dispatchers(
         fits = settings.gateway_rate * settings.send_lease / (2 * settings.send_workers)
         batch = max(1, min(batch, int(fits)))
     residents = ResidentDispatcher(
-        pool, policy=policy, phones=_phones(settings, gateway), mailer=mailer, clock=clock,
+        pool, policy=policy, phones=_phones(settings, gateway), mailer=mailer, cipher=cipher,
+        clock=clock,
         batch=batch, workers=settings.send_workers,
         concurrency=settings.send_concurrency, poll_interval=settings.poll_interval,
     )  # fmt: skip
@@ -152,6 +158,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     settings = settings or Settings()
     broker = build_broker(settings)
     setup = setup_of(settings)
+    cipher = ContactCipher(settings.data_key.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -159,14 +166,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
             settings.database_url, min_size=2, max_size=20, init=repository.init_connection
         )
         async with pool.acquire() as conn:
-            await migrate(conn, chassis_migrations() + service_migrations(MIGRATIONS))
+            await migrate_database(conn, cipher)
         gateway = ClientPool(connections=settings.send_concurrency, timeout=settings.send_timeout)
         hooks = httpx.AsyncClient(follow_redirects=False, timeout=settings.webhook_timeout)
         mailer = _mailer(settings)
-        residents, webhooks = _dispatchers(settings, pool, clock, gateway, hooks, mailer)
+        residents, webhooks = _dispatchers(settings, pool, clock, gateway, hooks, mailer, cipher)
         broker.context.set_global("pool", pool)
         broker.context.set_global("clock", clock)
         broker.context.set_global("setup", setup)
+        broker.context.set_global("cipher", cipher)
         await broker.connect()
         await declare_topology(broker, service=SERVICE)
         await broker.start()
@@ -209,12 +217,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.cipher = cipher
+    app.state.auth = AuthConfig(service=SERVICE, operator_token=settings.operator_token)
+    app.state.rate_limits = {
+        "pages": RateLimit(settings.rate_pages, name="notify.pages"),
+        "feeds": RateLimit(settings.rate_feeds, name="notify.feeds"),
+        "actions": RateLimit(settings.rate_actions, name="notify.actions"),
+    }
     app.state.broker = broker
     app.state.feed_cache = syndication.FeedCache()
     app.include_router(pages.router)
     app.include_router(syndication.router)
     app.include_router(api.router)
+    install_key_admin(app, service=SERVICE, roles=ROLES, check_scope=api.check_key_scope)
     api.install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, embeddable=EMBEDDABLE)
     install_operations(app, broker, service=SERVICE)
     return app
 

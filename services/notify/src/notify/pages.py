@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from kerjalokal.reference import all_kecamatan, all_levels
 
@@ -16,7 +16,7 @@ from .domain.keys import resident_of
 from .domain.listing import Listing, closed_because, level_name, tanggal
 from .domain.schedule import WIB, wib_day
 from .views import REPORT_REASONS, json_ld, page, qr_svg
-from .web import Wanted, clock_of, html, listing_of, message, pool_of, settings_of
+from .web import ACTIONS, PAGES, Wanted, clock_of, html, listing_of, message, pool_of, settings_of
 
 router = APIRouter(include_in_schema=False)
 PAGE = 20
@@ -25,7 +25,7 @@ PAGE = 20
 # --- the job board and a vacancy's own pages -------------------------------------------------
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=[PAGES])
 async def board(request: Request, wanted: Wanted, offset: int = 0) -> HTMLResponse:
     settings, offset = settings_of(request), max(offset, 0)
     today = wib_day(clock_of(request)())
@@ -73,7 +73,7 @@ async def _vacancy(request: Request, vacancy_id: UUID) -> Listing | HTMLResponse
     return listing
 
 
-@router.get("/lowongan/{vacancy_id}", response_class=HTMLResponse)
+@router.get("/lowongan/{vacancy_id}", response_class=HTMLResponse, dependencies=[PAGES])
 async def vacancy_page(request: Request, vacancy_id: UUID) -> HTMLResponse:
     found = await _vacancy(request, vacancy_id)
     if isinstance(found, HTMLResponse):
@@ -84,7 +84,7 @@ async def vacancy_page(request: Request, vacancy_id: UUID) -> HTMLResponse:
     return html(body, headers={"Cache-Control": "public, max-age=60"})
 
 
-@router.get("/lowongan/{vacancy_id}/poster", response_class=HTMLResponse)
+@router.get("/lowongan/{vacancy_id}/poster", response_class=HTMLResponse, dependencies=[PAGES])
 async def poster(request: Request, vacancy_id: UUID) -> HTMLResponse:
     """A4, to print for the village notice board; its QR code opens the vacancy page."""
     found = await _vacancy(request, vacancy_id)
@@ -92,11 +92,29 @@ async def poster(request: Request, vacancy_id: UUID) -> HTMLResponse:
         return found
     base = settings_of(request).public_url
     url = f"{base}/lowongan/{vacancy_id}"
-    body = page("poster.html", l=found, qr=qr_svg(url), page_url=url, report_url=f"{url}/laporkan")
+    body = page(
+        "poster.html", base=base, l=found, qr=qr_svg(url), page_url=url,
+        report_url=f"{url}/laporkan",
+    )  # fmt: skip
     return html(body)
 
 
-@router.get("/lowongan/{vacancy_id}/laporkan", response_class=HTMLResponse)
+# The poster's print button: a script file, since the pages' Content-Security-Policy runs no
+# inline script (script-src 'self').
+PRINT_SCRIPT = (
+    'document.getElementById("cetak").addEventListener("click", function () { window.print(); });\n'
+)
+
+
+@router.get("/static/cetak.js")
+async def print_script() -> Response:
+    return Response(
+        PRINT_SCRIPT, media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )  # fmt: skip
+
+
+@router.get("/lowongan/{vacancy_id}/laporkan", response_class=HTMLResponse, dependencies=[PAGES])
 async def report_form(request: Request, vacancy_id: UUID) -> HTMLResponse:
     return await _report_page(request, vacancy_id, form={}, errors=[])
 
@@ -116,7 +134,7 @@ async def _report_page(
     return html(body, 422 if errors else 200, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/lowongan/{vacancy_id}/laporkan", response_class=HTMLResponse)
+@router.post("/lowongan/{vacancy_id}/laporkan", response_class=HTMLResponse, dependencies=[ACTIONS])
 async def report(request: Request, vacancy_id: UUID) -> HTMLResponse:
     """Anyone may report a vacancy (asked to pay, fake, discriminatory); operators see it."""
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
@@ -154,7 +172,7 @@ def _opt_out_headers() -> dict[str, str]:
     }
 
 
-@router.get("/berhenti/{token}", response_class=HTMLResponse)
+@router.get("/berhenti/{token}", response_class=HTMLResponse, dependencies=[ACTIONS])
 async def opt_out_form(request: Request, token: str) -> HTMLResponse:
     """A page with one button: link previews and mail scanners open links, only people press."""
     settings = settings_of(request)
@@ -164,7 +182,7 @@ async def opt_out_form(request: Request, token: str) -> HTMLResponse:
     return html(body, headers=_opt_out_headers())
 
 
-@router.post("/berhenti/{token}", response_class=HTMLResponse)
+@router.post("/berhenti/{token}", response_class=HTMLResponse, dependencies=[ACTIONS])
 async def opt_out(request: Request, token: str) -> HTMLResponse:
     """Also the one-click `List-Unsubscribe-Post` of our emails (RFC 8058)."""
     settings = settings_of(request)

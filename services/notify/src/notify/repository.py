@@ -24,21 +24,23 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def upsert_contact(conn: asyncpg.Connection, *, row: dict[str, Any]) -> bool:
-    """Keep the newest version of a resident's contact; False when an older one arrived late."""
+    """Keep the newest version of a resident's contact; False when an older one arrived late.
+    The first name, phone and email arrive sealed (crypto.py)."""
     applied = await conn.fetchval(
         """
-        INSERT INTO contact AS c (resident_id, version, first_name, phone, email, channels,
-                                  consent, changed_at, updated_at)
+        INSERT INTO contact AS c (resident_id, version, first_name_sealed, phone_sealed,
+                                  email_sealed, channels, consent, changed_at, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (resident_id) DO UPDATE SET
-            version = EXCLUDED.version, first_name = EXCLUDED.first_name,
-            phone = EXCLUDED.phone, email = EXCLUDED.email, channels = EXCLUDED.channels,
-            consent = EXCLUDED.consent, changed_at = EXCLUDED.changed_at,
-            updated_at = EXCLUDED.updated_at
+            version = EXCLUDED.version, first_name_sealed = EXCLUDED.first_name_sealed,
+            phone_sealed = EXCLUDED.phone_sealed, email_sealed = EXCLUDED.email_sealed,
+            channels = EXCLUDED.channels, consent = EXCLUDED.consent,
+            changed_at = EXCLUDED.changed_at, updated_at = EXCLUDED.updated_at
         WHERE c.version < EXCLUDED.version
         RETURNING true
         """,
-        *(row[k] for k in ("resident_id", "version", "first_name", "phone", "email")),
+        *(row[k] for k in ("resident_id", "version")),
+        *(row[k] for k in ("first_name_sealed", "phone_sealed", "email_sealed")),
         *(row[k] for k in ("channels", "consent", "changed_at", "updated_at")),
     )
     return bool(applied)
@@ -229,7 +231,7 @@ async def feeds_changed_at(conn: asyncpg.Connection) -> datetime | None:
 
 _CHANNEL = (
     "channel_id, name, url, events, kecamatan, status, paused_reason, consecutive_failures,"
-    " max_in_flight, created_at, updated_at"
+    " max_in_flight, owner_key_subject, created_at, updated_at"
 )
 
 
@@ -237,27 +239,37 @@ async def insert_channel(conn: asyncpg.Connection, values: dict[str, Any]) -> as
     row = await conn.fetchrow(
         f"""
         INSERT INTO channel (channel_id, name, url, secret, events, kecamatan, max_in_flight,
-                             created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {_CHANNEL}
+                             owner_key_subject, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {_CHANNEL}
         """,
         *(values[k] for k in ("channel_id", "name", "url", "secret", "events", "kecamatan")),
         values["max_in_flight"],
+        values.get("owner_key_subject"),
         values["created_at"],
     )
     assert row is not None
     return row
 
 
-async def get_channel(conn: asyncpg.Connection, *, channel_id: UUID) -> asyncpg.Record | None:
+async def get_channel(
+    conn: asyncpg.Connection, *, channel_id: UUID, owner: str | None = None
+) -> asyncpg.Record | None:
+    """A live channel; with `owner`, only if it is that agency's."""
     return await conn.fetchrow(
-        f"SELECT {_CHANNEL} FROM channel WHERE channel_id = $1 AND status <> 'deleted'",
+        f"SELECT {_CHANNEL} FROM channel WHERE channel_id = $1 AND status <> 'deleted'"
+        " AND ($2::text IS NULL OR owner_key_subject = $2)",
         channel_id,
+        owner,
     )
 
 
-async def list_channels(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+async def list_channels(
+    conn: asyncpg.Connection, *, owner: str | None = None
+) -> list[asyncpg.Record]:
     return await conn.fetch(
-        f"SELECT {_CHANNEL} FROM channel WHERE status <> 'deleted' ORDER BY created_at"
+        f"SELECT {_CHANNEL} FROM channel WHERE status <> 'deleted'"
+        " AND ($1::text IS NULL OR owner_key_subject = $1) ORDER BY created_at",
+        owner,
     )
 
 

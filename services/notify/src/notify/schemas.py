@@ -1,7 +1,7 @@
 """Request and response bodies of the operators' API. Inputs refuse unknown fields."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -39,7 +39,12 @@ class ChannelIn(_Input):
     url: str = Field(max_length=2000)
     events: list[ChannelEvent] = Field(min_length=1)
     kecamatan: list[str] = Field(default_factory=list, max_length=23)
-    max_in_flight: int = Field(default=4, ge=1, le=32)
+    max_in_flight: int = Field(default=4, ge=1, le=32, description="Operators only")
+    owner_key_subject: str | None = Field(
+        default=None, min_length=3, max_length=100,
+        description="Operators only: the agency whose keys (by their label) manage this channel;"
+        " an agency's own channels are its own without it",
+    )  # fmt: skip
 
     @field_validator("url")
     @classmethod
@@ -57,7 +62,10 @@ class ChannelPatch(_Input):
     url: str | None = Field(default=None, max_length=2000)
     events: list[ChannelEvent] | None = Field(default=None, min_length=1)
     kecamatan: list[str] | None = Field(default=None, max_length=23)
-    max_in_flight: int | None = Field(default=None, ge=1, le=32)
+    max_in_flight: int | None = Field(default=None, ge=1, le=32, description="Operators only")
+    owner_key_subject: str | None = Field(
+        default=None, min_length=3, max_length=100, description="Operators only"
+    )
 
     @field_validator("url")
     @classmethod
@@ -84,6 +92,7 @@ class ChannelOut(BaseModel):
     paused_reason: str | None
     consecutive_failures: int
     max_in_flight: int
+    owner_key_subject: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -151,3 +160,13 @@ class ReportOut(BaseModel):
 class ReportReview(_Input):
     status: Literal["reviewed", "actioned", "dismissed"]
     note: str | None = Field(default=None, max_length=2000)
+
+
+class ResidentExport(BaseModel):
+    service: Literal["notify"]
+    resident_id: UUID
+    exported_at: datetime
+    data: dict[str, Any] = Field(
+        description="contact (in clear), consent, channels, resident_status, messages (one per"
+        " delivery: what was to be said) and deliveries (how each went, with every attempt)"
+    )

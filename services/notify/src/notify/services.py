@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from kerjalokal.events.notify import VacancyBroadcastV1
+from kerjalokal.events.notify import ResidentDataErasedV1, VacancyBroadcastV1
 from kerjalokal.events.registry import (
     ResidentContactChangedV1,
     ResidentErasedV1,
@@ -32,6 +32,7 @@ from kerjalokal.messaging import outbox
 from kerjalokal.reference import all_desa, all_kecamatan
 
 from . import deliveries, repository
+from .crypto import ContactCipher
 from .deliveries import Plan
 from .domain.listing import CLOSE_REASONS, Listing, tanggal
 from .domain.schedule import QuietHours, due_at, wib_day
@@ -42,6 +43,9 @@ CHANNEL_EVENTS = {
     "vacancy_updated": VacancyUpdatedV1.TYPE,
     "vacancy_closed": VacancyClosedV1.TYPE,
 }
+
+
+SEALED = ("first_name_sealed", "phone_sealed", "email_sealed")
 
 
 class NotFound(Exception):
@@ -67,17 +71,21 @@ def feed_count() -> int:
 
 
 async def contact_changed(
-    conn: asyncpg.Connection, *, event: ResidentContactChangedV1, now: datetime
+    conn: asyncpg.Connection,
+    *,
+    event: ResidentContactChangedV1,
+    cipher: ContactCipher,
+    now: datetime,
 ) -> None:
-    """Keep what a message needs; a withdrawn consent cancels what was waiting, at once."""
+    """Keep what a message needs, sealed; a withdrawn consent cancels what was waiting, at once."""
+    clear = {"first_name": first_name(event.full_name), "phone": event.phone, "email": event.email}
+    sealed = cipher.seal_contact(clear, resident_id=event.resident_id)
     applied = await repository.upsert_contact(
         conn,
         row={
             "resident_id": event.resident_id,
             "version": event.version,
-            "first_name": first_name(event.full_name),
-            "phone": event.phone,
-            "email": event.email,
+            **dict(zip(SEALED, sealed, strict=True)),
             "channels": list(event.channels),
             "consent": event.consent,
             "changed_at": event.changed_at,
@@ -89,19 +97,18 @@ async def contact_changed(
 
 
 async def resident_erased(
-    conn: asyncpg.Connection, *, event: ResidentErasedV1, now: datetime
+    conn: asyncpg.Connection, *, event: ResidentErasedV1, event_id: UUID, now: datetime
 ) -> None:
     """The resident asked to be forgotten: their contact keeps only its id and version (so that a
     late contact event cannot bring it back), waiting messages are cancelled, and the delivery
-    log keeps its counts without the greeting or any other parameter."""
+    log keeps its counts without the greeting or any other parameter. The confirmation
+    `notify.resident_data_erased.v1` leaves through the outbox in the same transaction."""
     await repository.upsert_contact(
         conn,
         row={
             "resident_id": event.resident_id,
             "version": event.version,
-            "first_name": None,
-            "phone": None,
-            "email": None,
+            **dict.fromkeys(SEALED),
             "channels": [],
             "consent": False,
             "changed_at": event.erased_at,
@@ -109,8 +116,8 @@ async def resident_erased(
         },
     )
     await conn.execute(
-        "UPDATE contact SET first_name = NULL, phone = NULL, email = NULL, channels = '{}',"
-        " consent = false, updated_at = $2 WHERE resident_id = $1",
+        "UPDATE contact SET first_name_sealed = NULL, phone_sealed = NULL, email_sealed = NULL,"
+        " channels = '{}', consent = false, updated_at = $2 WHERE resident_id = $1",
         event.resident_id,
         now,
     )  # also when a newer contact version had arrived first
@@ -118,6 +125,12 @@ async def resident_erased(
     await conn.execute(
         "UPDATE delivery SET params = '{}' WHERE resident_id = $1 AND status <> 'sending'",
         event.resident_id,
+    )
+    await outbox.add(
+        conn,
+        ResidentDataErasedV1(
+            resident_id=event.resident_id, erasure_event_id=event_id, erased_at=now
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from .domain.schedule import WIB, wib_day
 from .feeds import MEDIA_TYPES, Feed, render
 from .repository import Filters
 from .views import page
-from .web import Wanted, clock_of, html, listing_of, message, pool_of, settings_of
+from .web import FEEDS, Wanted, clock_of, html, listing_of, message, pool_of, settings_of
 
 router = APIRouter(include_in_schema=False)
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -128,17 +128,17 @@ async def _feed(
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
-@router.get("/feeds/kabupaten.{fmt}")
+@router.get("/feeds/kabupaten.{fmt}", dependencies=[FEEDS])
 async def regency_feed(request: Request, fmt: str, wanted: Wanted) -> Response:
     return await _feed(request, "kabupaten", None, fmt, wanted)
 
 
-@router.get("/feeds/kecamatan/{kode}.{fmt}")
+@router.get("/feeds/kecamatan/{kode}.{fmt}", dependencies=[FEEDS])
 async def kecamatan_feed(request: Request, kode: str, fmt: str, wanted: Wanted) -> Response:
     return await _feed(request, "kecamatan", kode, fmt, wanted)
 
 
-@router.get("/feeds/desa/{kode}.{fmt}")
+@router.get("/feeds/desa/{kode}.{fmt}", dependencies=[FEEDS])
 async def desa_feed(request: Request, kode: str, fmt: str, wanted: Wanted) -> Response:
     return await _feed(request, "desa", kode, fmt, wanted)
 
@@ -170,19 +170,19 @@ async def _widget(
     )
 
 
-@router.get("/widget/kabupaten", response_class=HTMLResponse)
+@router.get("/widget/kabupaten", response_class=HTMLResponse, dependencies=[FEEDS])
 async def regency_widget(request: Request, wanted: Wanted, limit: int = 8) -> HTMLResponse:
     return await _widget(request, "kabupaten", None, wanted, limit)
 
 
-@router.get("/widget/kecamatan/{kode}", response_class=HTMLResponse)
+@router.get("/widget/kecamatan/{kode}", response_class=HTMLResponse, dependencies=[FEEDS])
 async def kecamatan_widget(
     request: Request, kode: str, wanted: Wanted, limit: int = 8
 ) -> HTMLResponse:
     return await _widget(request, "kecamatan", kode, wanted, limit)
 
 
-@router.get("/widget/desa/{kode}", response_class=HTMLResponse)
+@router.get("/widget/desa/{kode}", response_class=HTMLResponse, dependencies=[FEEDS])
 async def desa_widget(request: Request, kode: str, wanted: Wanted, limit: int = 8) -> HTMLResponse:
     """For OpenSID and any village site: `<iframe src=".../widget/desa/<kode>">`, no script."""
     return await _widget(request, "desa", kode, wanted, limit)

@@ -1,7 +1,7 @@
 """What the public pages and the feeds share: settings, clock and pool of the request, the
 filters a reader may set, and small response helpers."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 
+from kerjalokal.auth.web import RateLimit
 from kerjalokal.reference import kecamatan
 
 from .config import Settings
@@ -68,6 +69,23 @@ def _query_filters(request: Request) -> Filters:
 
 
 Wanted = Annotated[Filters, Depends(_query_filters)]
+
+
+def limited(group: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency: the rate limit of `group` ("pages", "feeds", "actions"), per client address,
+    at the rate the settings give it (429 with Retry-After past it)."""
+
+    async def check(request: Request) -> None:
+        limits: dict[str, RateLimit] = request.app.state.rate_limits
+        await limits[group](request)
+
+    check.__name__ = f"rate_limit_{group}"
+    return check
+
+
+PAGES = Depends(limited("pages"))
+FEEDS = Depends(limited("feeds"))
+ACTIONS = Depends(limited("actions"))
 
 
 def settings_of(request: Request) -> Settings:

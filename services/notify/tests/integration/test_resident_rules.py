@@ -232,15 +232,23 @@ async def test_an_erased_resident_leaves_no_contact_and_nothing_waits_for_them(
     await publish(settings.amqp_url, matched(vacancy.vacancy_id, [erased, kept]))
     await until(lambda: _at_least(app, "SELECT count(*) FROM delivery", 2))
     event = ResidentErasedV1(resident_id=erased, version=5, erased_at=datetime.now(WIB))
-    [event_id] = await publish(settings.amqp_url, event)
-    await until(lambda: _status_is(client, erased, [("cancelled", "erased")]))
-    await publish(settings.amqp_url, event, message_id=event_id)  # redelivered
-    await publish(settings.amqp_url, gone)  # a late contact event cannot bring it back
-    await asyncio.sleep(1.0)
+    confirmation = "notify.resident_data_erased.v1"
+    async with EventTap(settings.amqp_url, pattern=confirmation) as tap:
+        [event_id] = await publish(settings.amqp_url, event)
+        await until(lambda: _status_is(client, erased, [("cancelled", "erased")]))
+        [confirmed] = await tap.wait_for(confirmation)
+        await publish(settings.amqp_url, event, message_id=event_id)  # redelivered
+        await publish(settings.amqp_url, gone)  # a late contact event cannot bring it back
+        await asyncio.sleep(1.5)
+        assert len(tap.of_type(confirmation)) == 1  # confirmed once, not once per delivery
+    body = json.loads(confirmed.body)
+    assert body["resident_id"] == str(erased)
+    assert body["erasure_event_id"] == event_id
+    assert set(body) == {"resident_id", "erasure_event_id", "erased_at"}  # nothing personal
     row = await app.state.pool.fetchrow("SELECT * FROM contact WHERE resident_id = $1", erased)
-    assert (row["first_name"], row["phone"], row["email"], row["consent"]) == (
-        None, None, None, False,
-    )  # fmt: skip
+    assert (
+        row["first_name_sealed"], row["phone_sealed"], row["email_sealed"], row["consent"]
+    ) == (None, None, None, False)  # fmt: skip
     dump = json.dumps(
         [dict(r) for r in await app.state.pool.fetch("SELECT * FROM contact")]
         + [dict(r) for r in await app.state.pool.fetch("SELECT * FROM delivery")],

@@ -2,12 +2,17 @@
 the message id. Redelivery and dead-lettering need the real broker (tests/integration)."""
 
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 from faststream.rabbit import RabbitBroker, TestRabbitBroker
 
 from kerjalokal.events import Event
-from kerjalokal.events.registry import ResidentContactChangedV1, ResidentStatusChangedV1
+from kerjalokal.events.registry import (
+    ResidentContactChangedV1,
+    ResidentErasedV1,
+    ResidentStatusChangedV1,
+)
 from kerjalokal.events.training import ResidentEnrolledV1, TrainingCompletedV1
 from kerjalokal.events.vacancies import (
     ApplicationStatusChangedV1,
@@ -76,6 +81,7 @@ async def test_each_event_reaches_its_use_case_once(
         broker.context.set_global("pool", FakePool())
         broker.context.set_global("clock", lambda: "now")
         broker.context.set_global("setup", "setup")
+        broker.context.set_global("cipher", "cipher")
         await test_broker.publish(
             event.model_dump(mode="json"),
             exchange=RESTRICTED if event.RESTRICTED else EVENTS,
@@ -91,3 +97,29 @@ async def test_each_event_reaches_its_use_case_once(
     else:
         assert inbox.calls == []  # the use case writes its inbox row with its deliveries
         assert (kwargs["event_id"], kwargs["consumer"]) == ("m-1", f"notify.{use_case}")
+
+
+async def test_an_erasure_reaches_its_use_case_with_its_event_id_to_confirm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def resident_erased(conn: Any, **kwargs: Any) -> None:
+        seen.append(kwargs)
+
+    inbox = FakeInbox()
+    monkeypatch.setattr(services, "resident_erased", resident_erased)
+    monkeypatch.setattr(handlers, "inbox", inbox)
+    event, message_id = ResidentErasedV1.example(), str(uuid4())
+    broker = RabbitBroker()
+    broker.include_router(handlers.router)
+    async with TestRabbitBroker(broker) as test_broker:
+        broker.context.set_global("pool", FakePool())
+        broker.context.set_global("clock", lambda: "now")
+        await test_broker.publish(
+            event.model_dump(mode="json"), exchange=EVENTS, routing_key=event.TYPE,
+            message_id=message_id,
+        )  # fmt: skip
+    [kwargs] = seen
+    assert (kwargs["event"], kwargs["event_id"]) == (event, UUID(message_id))
+    assert inbox.calls == [("notify.resident_erased", message_id)]

@@ -25,6 +25,7 @@ from kerjalokal.events.notify import NotificationFailedV1, NotificationSentV1
 from kerjalokal.messaging import outbox
 
 from .. import deliveries
+from ..crypto import ContactCipher
 from ..deliveries import Outcome
 from ..domain.keys import opt_out_token
 from ..domain.listing import Listing
@@ -57,6 +58,7 @@ class ResidentDispatcher:
         policy: Policy,
         phones: Mapping[str, PhoneProvider],
         mailer: Mailer | None,
+        cipher: ContactCipher,
         clock: Callable[[], datetime],
         batch: int = 200,
         workers: int = 3,
@@ -67,6 +69,7 @@ class ResidentDispatcher:
         self._policy = policy
         self._phones = phones
         self._mailer = mailer
+        self._cipher = cipher
         self._clock = clock
         self._batch = batch
         self._workers = workers
@@ -122,7 +125,9 @@ class ResidentDispatcher:
             )  # fmt: skip
             if not rows:
                 return 0
-            people = await deliveries.contacts(conn, [row["resident_id"] for row in rows])
+            people = await deliveries.contacts(
+                conn, [row["resident_id"] for row in rows], cipher=self._cipher
+            )
             jobs = await deliveries.vacancies(
                 conn, [r["vacancy_id"] for r in rows if r["vacancy_id"]]
             )
@@ -181,7 +186,7 @@ class ResidentDispatcher:
         }
 
     async def _send(
-        self, row: asyncpg.Record, contact: asyncpg.Record, params: dict[str, Any]
+        self, row: asyncpg.Record, contact: Mapping[str, Any], params: dict[str, Any]
     ) -> Result:
         key = str(row["delivery_id"])
         opt_out = (
