@@ -6,11 +6,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 
+from kerjalokal.auth.admin import install_key_admin
+from kerjalokal.auth.fastapi import AuthConfig
+from kerjalokal.auth.web import SecurityHeaders
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
 from kerjalokal.events import training as training_events
 from kerjalokal.logging import configure_logging
@@ -39,7 +43,9 @@ PUBLISHES = (
     training_events.TrainingCompletedV1,
     training_events.ApprenticeshipStartedV1,
     training_events.ApprenticeshipCompletedV1,
+    training_events.ResidentDataErasedV1,
 )
+KEY_ROLES = ("operator", "institution", "village_admin", "agency", "company", "service")
 
 
 def build_broker(settings: Settings) -> RabbitBroker:
@@ -58,6 +64,26 @@ async def _housekeeping(pool: asyncpg.Pool, interval: float) -> None:
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("housekeeping skipped: %s", type(exc).__name__)
         await asyncio.sleep(interval)
+
+
+async def check_key_scope(conn: asyncpg.Connection, role: str, scope: dict[str, str]) -> str | None:
+    """A key for an institution or a company names one this service knows."""
+    known = {
+        "institution": ("institution_id", "SELECT 1 FROM institution WHERE institution_id = $1"),
+        "company": ("company_id", "SELECT 1 FROM company WHERE company_id = $1"),
+    }
+    if role not in known or known[role][0] not in scope:
+        return None
+    name, query = known[role]
+    try:
+        value = UUID(scope[name])
+    except ValueError:
+        return f"{name} is not a UUID"
+    if await conn.fetchval(query, value):
+        return None
+    if role == "institution":
+        return "Lembaga tidak ditemukan / no such institution"
+    return "Perusahaan mitra tidak dikenal / no such verified partner company"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -102,7 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.broker = broker
+    app.state.auth = AuthConfig(service=SERVICE, operator_token=settings.operator_token)
+    app.add_middleware(SecurityHeaders)
     app.include_router(api.router)
+    install_key_admin(app, service=SERVICE, roles=KEY_ROLES, check_scope=check_key_scope)
     api.install_error_handlers(app)
     install_operations(app, broker, service=SERVICE)
     return app
