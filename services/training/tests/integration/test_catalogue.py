@@ -90,6 +90,13 @@ async def test_operators_issue_institution_keys_only_for_existing_institutions(
     )
     assert unscoped.status_code == 422
     assert unscoped.json()["detail"][0]["loc"] == ["body", "scope"]
+    stranger = await client.post(
+        "/api-keys",
+        json={"role": "company", "label": "HRD PT X", "scope": {"company_id": str(uuid4())}},
+        headers=OPERATOR,
+    )
+    assert stranger.status_code == 422
+    assert stranger.json()["detail"][0]["loc"] == ["body", "scope"]
     by_institution = await client.post(
         "/api-keys", json=request(lpk["institution_id"]), headers=lpk["headers"]
     )
