@@ -137,7 +137,7 @@ async def _enroll(
     actor: Principal,
     now: datetime,
 ) -> asyncpg.Record:
-    seeker = await repository.get_seeker(conn, resident_id=resident_id)
+    seeker = await repository.get_seeker(conn, resident_id=resident_id, lock=True)
     if seeker is None:
         raise FieldError(
             ("resident_id",), "Pencari kerja belum terdaftar / the seeker is not registered"

@@ -5,7 +5,8 @@ Erasure keeps the resident's random id on the enrollments, so that the counts an
 months stay as they were, and removes everything else that tells something about the person: the
 registry's profile (birth year, sex, education, village, skills), the ready-pool entry and its
 vocation, places on waiting lists, free-text notes, and the certificate and letter numbers (a
-number leads to the paper with the name on it). Attendance keeps its day codes for the
+number leads to the paper with the name on it), and the copies of events about the resident
+that the outbox keeps after sending them. Attendance keeps its day codes for the
 attendance rates: joined to nothing but the random id they no longer name anyone. The seeker row
 stays as a tombstone, so that a late registry event cannot bring the profile back."""
 
@@ -30,6 +31,14 @@ async def resident_erased(
 ) -> None:
     """Erase, and confirm with `training.resident_data_erased.v1` in the same transaction."""
     resident_id = event.resident_id
+    # Locks in the order enrollment takes them: the sessions first, then the seeker (an
+    # enrollment under way finishes first and is seen below; a later one finds no seeker).
+    for session_id in await conn.fetch(
+        "SELECT DISTINCT session_id FROM enrollment WHERE resident_id = $1"
+        " AND state IN ('waitlisted', 'enrolled') ORDER BY session_id",
+        resident_id,
+    ):
+        await repository.get_session(conn, session_id=session_id["session_id"], lock=True)
     await repository.erase_seeker(conn, resident_id=resident_id, version=event.version, at=now)
     for ongoing in await repository.ongoing_of(conn, resident_id=resident_id):
         row, _ = await enrollments.locked(conn, ongoing["enrollment_id"], actor=SYSTEM)
@@ -44,6 +53,13 @@ async def resident_erased(
         " certified_skills = (SELECT coalesce(jsonb_agg(c - 'certificate_number'), '[]')"
         " FROM jsonb_array_elements(certified_skills) AS c) WHERE resident_id = $1",
         resident_id,
+    )
+    # Events already sent are kept a week in the outbox; those about the resident go now (a
+    # completion carries certificate numbers). Events still waiting are sent as they are.
+    await conn.execute(
+        "DELETE FROM outbox WHERE published_at IS NOT NULL"
+        " AND payload::jsonb ->> 'resident_id' = $1",
+        str(resident_id),
     )
     await outbox.add(
         conn,

@@ -33,7 +33,7 @@ async def assess(
     conn: asyncpg.Connection, *, data: ReadinessIn, actor: Principal, now: datetime
 ) -> tuple[asyncpg.Record, bool]:
     """Put a seeker in the pool (or change the vocation); False when nothing changed."""
-    seeker = await repository.get_seeker(conn, resident_id=data.resident_id)
+    seeker = await repository.get_seeker(conn, resident_id=data.resident_id, lock=True)
     if seeker is None:
         raise FieldError(
             ("resident_id",),

@@ -253,10 +253,16 @@ async def update_seeker_status(
     return bool(done)
 
 
-async def get_seeker(conn: asyncpg.Connection, *, resident_id: UUID) -> asyncpg.Record | None:
-    """A seeker whose registration has arrived and who was not erased; None otherwise."""
+async def get_seeker(
+    conn: asyncpg.Connection, *, resident_id: UUID, lock: bool = False
+) -> asyncpg.Record | None:
+    """A seeker whose registration has arrived and who was not erased; None otherwise. With
+    `lock`, an erasure of the seeker waits for the caller's transaction (and one under way makes
+    this None once it commits)."""
+    suffix = " FOR SHARE" if lock else ""
     return await conn.fetchrow(
-        "SELECT * FROM seeker WHERE resident_id = $1 AND profile_version > 0 AND erased_at IS NULL",
+        "SELECT * FROM seeker WHERE resident_id = $1 AND profile_version > 0"
+        f" AND erased_at IS NULL{suffix}",
         resident_id,
     )
 

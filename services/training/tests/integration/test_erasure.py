@@ -103,6 +103,14 @@ async def test_erasure_removes_what_names_the_resident_keeps_the_counts_and_conf
     rid = story["rid"]
     before = await _figures(client)
     assert any(row["placement_rate_90"] for row in before)
+    pool = app.state.pool
+
+    async def sent() -> bool:
+        return not await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+
+    await until(sent)
+    kept = "SELECT count(*) FROM outbox WHERE payload LIKE '%LSP-0001%'"
+    assert await pool.fetchval(kept) == 1  # the completion, as it was sent
     erased = reg.ResidentErasedV1(resident_id=rid, version=9, erased_at=datetime.now(UTC))
     event_id = str(uuid4())
     async with EventTap(settings.amqp_url, pattern="training.#") as tap:
@@ -124,7 +132,7 @@ async def test_erasure_removes_what_names_the_resident_keeps_the_counts_and_conf
     ]
     assert (pool_exit["resident_id"], pool_exit["ready"]) == (str(rid), False)
 
-    pool = app.state.pool
+    assert await pool.fetchval(kept) == 0
     row = await pool.fetchrow("SELECT * FROM seeker WHERE resident_id = $1", rid)
     assert row["erased_at"] is not None
     profile = ("birth_year", "sex", "education_level", "desa_kode", "kecamatan_kode", "is_local")
