@@ -11,9 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from kerjalokal.auth.principal import OPERATOR as OPERATOR_PRINCIPAL
 from kerjalokal.events import registry as reg
 from kerjalokal.testing.tap import EventTap
-from training import completions, projections
+from training import completions, enrollments, erasure, projections
 from training.config import Settings
 
 from ..conftest import (
@@ -263,3 +264,46 @@ async def test_the_export_holds_what_training_knows_and_is_audited(
         "SELECT count(*) FROM personal_data_access WHERE resident_id = $1", rid
     )
     assert audited == 1
+
+
+async def test_an_enrollment_racing_an_erasure_finishes_first_and_is_then_withdrawn(
+    client: httpx.AsyncClient, app: FastAPI, seeker
+) -> None:
+    blk = await new_institution(client)
+    programme = await new_programme(client, blk["headers"])
+    full = await new_session(client, blk["headers"], programme["programme_id"], capacity=1)
+    taken, rid = await seeker(), await seeker()
+    for resident in (taken, rid):
+        await ready(client, resident)
+    await _enroll(client, full["session_id"], taken)
+    erased = reg.ResidentErasedV1(resident_id=rid, version=5, erased_at=datetime.now(UTC))
+    async with app.state.pool.acquire() as first, app.state.pool.acquire() as second:
+        enrolling = first.transaction()
+        await enrolling.start()
+        row = await enrollments.enroll(
+            first, session_id=UUID(full["session_id"]), resident_id=rid, actor=OPERATOR_PRINCIPAL,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+        assert row["state"] == "waitlisted"
+
+        async def erase() -> None:
+            async with second.transaction():
+                await erasure.resident_erased(
+                    second, event=erased, event_id=uuid4(), now=datetime.now(UTC)
+                )
+
+        erasing = asyncio.create_task(erase())
+        await asyncio.sleep(0.5)
+        assert not erasing.done()  # waits for the enrollment's locks
+        await enrolling.commit()
+        await asyncio.wait_for(erasing, timeout=10)
+    state = await app.state.pool.fetchrow(
+        "SELECT state, end_reason FROM enrollment WHERE enrollment_id = $1", row["enrollment_id"]
+    )
+    assert tuple(state) == ("withdrawn", "erased")
+    again = await client.post(
+        f"/sessions/{full['session_id']}/enrollments",
+        json={"resident_id": str(rid)},
+        headers=OPERATOR,
+    )
+    assert again.status_code == 422
