@@ -3,18 +3,19 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 
 from kerjalokal.auth.admin import install_key_admin
 from kerjalokal.auth.fastapi import AuthConfig
-from kerjalokal.auth.web import SecurityHeaders
+from kerjalokal.auth.web import RateLimit, SecurityHeaders
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
 from kerjalokal.events import training as training_events
 from kerjalokal.logging import configure_logging
@@ -86,6 +87,29 @@ async def check_key_scope(conn: asyncpg.Connection, role: str, scope: dict[str, 
     return "Perusahaan mitra tidak dikenal / no such verified partner company"
 
 
+# What answers without a key: the probes, the metrics and the documentation pages. Generous for
+# an orchestrator's probes and a scraper, a wall for a flood (a /ready asks the database).
+PUBLIC_PATHS = (
+    "/health", "/ready", "/metrics", "/asyncapi", "/asyncapi.json", "/openapi.json", "/docs",
+    "/redoc",
+)  # fmt: skip
+PUBLIC_LIMIT = RateLimit("600/minute", name="training-public")
+
+
+async def limit_public(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    path = request.url.path
+    if path in PUBLIC_PATHS or path.startswith(tuple(p + "/" for p in PUBLIC_PATHS)):
+        try:
+            await PUBLIC_LIMIT(request)
+        except HTTPException as refused:
+            return JSONResponse(
+                {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
+            )
+    return await call_next(request)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     broker = build_broker(settings)
@@ -129,7 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.broker = broker
     app.state.auth = AuthConfig(service=SERVICE, operator_token=settings.operator_token)
-    app.add_middleware(SecurityHeaders)
+    app.middleware("http")(limit_public)
+    app.add_middleware(SecurityHeaders)  # outermost: a 429 gets the headers too
     app.include_router(api.router)
     install_key_admin(app, service=SERVICE, roles=KEY_ROLES, check_scope=check_key_scope)
     api.install_error_handlers(app)

@@ -19,8 +19,9 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
 from kerjalokal.auth import keys
+from kerjalokal.auth.web import RateLimit
 from kerjalokal.events import registry as reg
-from training import projections
+from training import main, projections
 
 from ..conftest import (
     OPERATOR,
@@ -459,3 +460,15 @@ async def test_security_headers_on_every_answer(client: httpx.AsyncClient) -> No
     unauthenticated = await client.get("/programmes")
     assert unauthenticated.status_code == 401
     assert unauthenticated.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_pages_without_a_key_are_rate_limited(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(main, "PUBLIC_LIMIT", RateLimit("3/minute", name="test-public"))
+    answers = [await client.get("/health") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    assert answers[-1].headers["x-content-type-options"] == "nosniff"
+    assert (await client.get("/ready-pool", headers=OPERATOR)).status_code == 200
+    assert (await client.get("/asyncapi.json")).status_code == 429
