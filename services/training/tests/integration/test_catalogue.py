@@ -43,7 +43,16 @@ async def test_an_institution_key_is_a_chassis_key_shown_once_and_stored_only_as
     assert key.startswith(f"kl_training_{lpk['key_id']}_")
     stored = await app.state.pool.fetchrow("SELECT * FROM api_key WHERE key_id = $1", lpk["key_id"])
     assert stored["role"] == "institution"
-    assert json.loads(stored["scope"]) == {"institution_id": lpk["institution_id"]}
+    scope = stored["scope"]  # training's connections decode jsonb
+    assert (json.loads(scope) if isinstance(scope, str) else scope) == {
+        "institution_id": lpk["institution_id"]
+    }
+    assert (
+        await app.state.pool.fetchval(
+            "SELECT jsonb_typeof(scope) FROM api_key WHERE key_id = $1", lpk["key_id"]
+        )
+        == "object"
+    )
     assert bytes(stored["secret_sha256"]) == hashlib.sha256(key.split("_", 3)[3].encode()).digest()
     assert key.encode() not in repr(dict(stored)).encode()
     again = (await client.get(f"/institutions/{lpk['institution_id']}", headers=OPERATOR)).json()
