@@ -8,6 +8,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from kerjalokal.auth.web import reset_rate_limits
 from kerjalokal.events import registry as reg
 from kerjalokal.events import vacancies as vac
 from training import projections
@@ -25,6 +26,11 @@ def settings_for(database_url: str, amqp_url: str) -> Settings:
         OPERATOR_TOKEN="test-operator",
         TRAINING_HOUSEKEEPING_INTERVAL=3600,
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    reset_rate_limits()
 
 
 @pytest.fixture

@@ -1,30 +1,48 @@
 """Use cases for institutions, programmes and their sessions (angkatan). Each runs inside the
 caller's transaction and stages its events in the outbox."""
 
-import hashlib
-import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
+from kerjalokal.auth import Principal, keys
 from kerjalokal.events import training as ev
 from kerjalokal.messaging import outbox
 from kerjalokal.reference import desa, is_in_kabupaten_bekasi, kabkota, parse_kode
 from kerjalokal.reference.wilayah import InvalidKode
 
 from . import repository
-from .domain import Actor, DomainError, FieldError, NotFound, check_licence
+from .domain import (
+    DomainError,
+    FieldError,
+    NotFound,
+    check_licence,
+    may_act_for,
+    may_read_catalogue,
+)
 from .schemas import InstitutionIn, InstitutionUpdateIn, ProgrammeIn, SessionIn
 
+SERVICE = "training"
+INSTITUTION_KEY_LIFETIME = timedelta(days=365)
 
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
-
-def new_token() -> str:
-    return "kl-lembaga-" + secrets.token_urlsafe(32)
+async def issue_institution_key(
+    conn: asyncpg.Connection, *, institution: asyncpg.Record, by: Principal, now: datetime
+) -> keys.IssuedKey:
+    """An API key of role `institution` scoped to this institution, shown once."""
+    return await keys.issue(
+        conn,
+        service=SERVICE,
+        role="institution",
+        subject=institution["name"],
+        scope={"institution_id": institution["institution_id"]},
+        label=institution["name"],
+        created_by=by.label,
+        now=now,
+        lifetime=INSTITUTION_KEY_LIFETIME,
+    )
 
 
 def _kecamatan_of(desa_kode: str) -> str:
@@ -41,15 +59,14 @@ def _kecamatan_of(desa_kode: str) -> str:
 
 
 async def register_institution(
-    conn: asyncpg.Connection, *, data: InstitutionIn, now: datetime
-) -> tuple[asyncpg.Record, str]:
-    """Register an institution and issue its bearer token, returned once and stored hashed."""
+    conn: asyncpg.Connection, *, data: InstitutionIn, by: Principal, now: datetime
+) -> tuple[asyncpg.Record, keys.IssuedKey]:
+    """Register an institution and issue its API key, returned once and stored hashed."""
     if await repository.institution_type(conn, kode=data.type) is None:
         kinds = ", ".join(row["kode"] for row in await repository.institution_types(conn))
         raise FieldError(("type",), f"Jenis lembaga tidak dikenal (pilih {kinds}) / unknown type")
     if await repository.institution_by_name(conn, type_kode=data.type, name=data.name):
         raise DomainError("Lembaga ini sudah terdaftar / this institution is already registered")
-    token = new_token()
     institution_id = uuid4()
     await repository.insert(
         conn,
@@ -65,19 +82,19 @@ async def register_institution(
             "street": data.address.street,
             "desa_kode": data.address.desa_kode,
             "kecamatan_kode": _kecamatan_of(data.address.desa_kode),
-            "token_sha256": token_hash(token),
             "registered_at": now,
             "updated_at": now,
         },
     )
-    return await visible_institution(conn, institution_id, actor=None), token
+    row = await visible_institution(conn, institution_id, actor=None)
+    return row, await issue_institution_key(conn, institution=row, by=by, now=now)
 
 
 async def visible_institution(
-    conn: asyncpg.Connection, institution_id: UUID, *, actor: Actor | None
+    conn: asyncpg.Connection, institution_id: UUID, *, actor: Principal | None
 ) -> asyncpg.Record:
     row = await repository.get_institution(conn, institution_id=institution_id)
-    if row is None or (actor is not None and not actor.may_act_for(institution_id)):
+    if row is None or (actor is not None and not may_read_catalogue(actor, institution_id)):
         raise NotFound("institution")
     return row
 
@@ -93,21 +110,19 @@ async def update_institution(
     return await visible_institution(conn, institution_id, actor=None)
 
 
-async def reissue_token(conn: asyncpg.Connection, *, institution_id: UUID, now: datetime) -> str:
-    """A lost or leaked token is replaced; the old one stops working at once."""
-    await visible_institution(conn, institution_id, actor=None)
-    token = new_token()
-    await repository.update(
-        conn,
-        "institution",
-        "institution_id",
-        institution_id,
-        {"token_sha256": token_hash(token), "updated_at": now},
+async def reissue_key(
+    conn: asyncpg.Connection, *, institution_id: UUID, by: Principal, now: datetime
+) -> keys.IssuedKey:
+    """A lost or leaked key is replaced: every live key of the institution stops working at once
+    and a new one is issued."""
+    row = await visible_institution(conn, institution_id, actor=None)
+    await keys.revoke_scope(
+        conn, role="institution", scope={"institution_id": str(institution_id)}, now=now
     )
-    return token
+    return await issue_institution_key(conn, institution=row, by=by, now=now)
 
 
-def _owner(data: ProgrammeIn, actor: Actor) -> UUID:
+def _owner(data: ProgrammeIn, actor: Principal) -> UUID:
     if actor.role == "institution":
         assert actor.institution_id is not None
         if data.institution_id not in (None, actor.institution_id):
@@ -142,7 +157,7 @@ async def _host(conn: asyncpg.Connection, data: ProgrammeIn) -> dict[str, Any]:
 
 
 async def open_programme(
-    conn: asyncpg.Connection, *, data: ProgrammeIn, actor: Actor, now: datetime
+    conn: asyncpg.Connection, *, data: ProgrammeIn, actor: Principal, now: datetime
 ) -> asyncpg.Record:
     institution_id = _owner(data, actor)
     institution = await repository.get_institution(conn, institution_id=institution_id)
@@ -194,19 +209,31 @@ async def open_programme(
 
 
 async def visible_programme(
-    conn: asyncpg.Connection, programme_id: UUID, *, actor: Actor, lock: bool = False
+    conn: asyncpg.Connection,
+    programme_id: UUID,
+    *,
+    actor: Principal,
+    lock: bool = False,
+    write: bool = False,
 ) -> asyncpg.Record:
+    """The programme if `actor` may see it (or change it, with `write`); 404 alike otherwise."""
     row = await repository.get_programme(conn, programme_id=programme_id, lock=lock)
-    if row is None or not actor.may_act_for(row["institution_id"]):
+    allowed = may_act_for if write else may_read_catalogue
+    if row is None or not allowed(actor, row["institution_id"]):
         raise NotFound("programme")
     return row
 
 
 async def open_session(
-    conn: asyncpg.Connection, *, programme_id: UUID, data: SessionIn, actor: Actor, now: datetime
+    conn: asyncpg.Connection,
+    *,
+    programme_id: UUID,
+    data: SessionIn,
+    actor: Principal,
+    now: datetime,
 ) -> asyncpg.Record:
     """The next numbered angkatan; the programme row lock keeps numbers unique and gapless."""
-    programme = await visible_programme(conn, programme_id, actor=actor, lock=True)
+    programme = await visible_programme(conn, programme_id, actor=actor, lock=True, write=True)
     check_licence(programme["licence_status"])
     session_id = uuid4()
     number = await repository.next_session_number(conn, programme_id=programme_id)
@@ -245,9 +272,9 @@ async def open_session(
 
 
 async def visible_session(
-    conn: asyncpg.Connection, session_id: UUID, *, actor: Actor
+    conn: asyncpg.Connection, session_id: UUID, *, actor: Principal
 ) -> asyncpg.Record:
     row = await repository.session_with_counts(conn, session_id=session_id)
-    if row is None or not actor.may_act_for(row["institution_id"]):
+    if row is None or not may_read_catalogue(actor, row["institution_id"]):
         raise NotFound("session")
     return row

@@ -9,13 +9,14 @@ from uuid import UUID
 
 import asyncpg
 
+from kerjalokal.auth import Principal
 from kerjalokal.events import training as ev
 from kerjalokal.events.vacancies import ResidentHiredV1
 from kerjalokal.messaging import outbox
 
 from . import enrollments, pool, repository
 from .domain import (
-    Actor,
+    SYSTEM,
     DomainError,
     FieldError,
     apprenticeship_outcome,
@@ -65,7 +66,7 @@ async def complete(
     *,
     enrollment_id: UUID,
     data: CompletionIn,
-    actor: Actor,
+    actor: Principal,
     now: datetime,
 ) -> asyncpg.Record:
     row, _ = await enrollments.locked(conn, enrollment_id, actor=actor)
@@ -105,6 +106,10 @@ async def _completed(
     letter: str | None,
     at: datetime,
 ) -> None:
+    if await repository.is_erased(conn, resident_id=row["resident_id"]):
+        # An erased resident still in a seat completes as a count: no document numbers.
+        skills = [{k: v for k, v in s.items() if k != "certificate_number"} for s in skills]
+        certificate_number = letter = None
     await repository.update(
         conn, "enrollment", "enrollment_id", row["enrollment_id"],
         {"state": "completed", "ended_at": at, "passed": passed, "outcome": outcome,
@@ -149,9 +154,8 @@ async def on_hired(conn: asyncpg.Connection, *, event: ResidentHiredV1, now: dat
         conn, hire_id=event.hire_id, resident_id=event.resident_id, company_id=event.company_id,
         hired_at=event.hired_at,
     )  # fmt: skip
-    system = Actor(role="system", name="resident_hired")
     for ongoing in await repository.ongoing_of(conn, resident_id=event.resident_id):
-        row, session = await enrollments.locked(conn, ongoing["enrollment_id"], actor=system)
+        row, session = await enrollments.locked(conn, ongoing["enrollment_id"], actor=SYSTEM)
         if row["state"] not in ONGOING:
             continue
         host = row["kind"] == "apprenticeship" and row["host_company_id"] == event.company_id

@@ -6,9 +6,14 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
+from kerjalokal.auth import Principal
+
 ENROLLABLE_STATUSES = frozenset({"registered", "verified", "active", "lapsed"})
 ACTING_LICENCES = frozenset({"licensed", "accredited"})
-Role = Literal["operator", "institution", "system"]
+# Who may change programmes, sessions and enrollments: the office and an institution (its own).
+WRITERS = ("operator", "institution")
+# Who may read the public catalogue (institutions, programmes, sessions) and aggregate figures.
+READERS = ("operator", "institution", "village_admin", "agency", "company")
 
 
 class DomainError(ValueError):
@@ -35,18 +40,24 @@ class NotFound(Exception):
         self.what = what
 
 
-@dataclass(frozen=True)
-class Actor:
-    role: Role
-    name: str
-    institution_id: UUID | None = None
+SYSTEM = Principal(role="service", subject="training")
+"""This service's own consumers acting on enrollments (a hire ends ongoing training)."""
 
-    @property
-    def label(self) -> str:
-        return f"{self.role}:{self.name}"
 
-    def may_act_for(self, institution_id: UUID) -> bool:
-        return self.role in ("operator", "system") or self.institution_id == institution_id
+def may_act_for(who: Principal, institution_id: UUID) -> bool:
+    """Change (and see the enrollments of) an institution's programmes: the office, this service
+    itself, and the institution its key names."""
+    return who.role in ("operator", "service") or (
+        who.role == "institution" and who.institution_id == institution_id
+    )
+
+
+def may_read_catalogue(who: Principal, institution_id: UUID) -> bool:
+    """Institutions, programmes and sessions are public to every reader; an institution's key
+    sees only its own (a foreign one answers as a missing one)."""
+    if who.role == "institution":
+        return who.institution_id == institution_id
+    return who.role in READERS or who.role == "service"
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from kerjalokal.auth import Principal
 from kerjalokal.events import training as ev
 from kerjalokal.messaging import outbox
 
 from . import pool, repository
 from .domain import (
-    Actor,
     DomainError,
     FieldError,
     NotFound,
@@ -22,6 +22,7 @@ from .domain import (
     check_attendance_day,
     check_session_open,
     eligibility,
+    may_act_for,
 )
 from .schemas import AttendanceIn
 
@@ -36,20 +37,22 @@ class AlreadyEnrolled(DomainError):
         self.enrollment_id = enrollment_id
 
 
-async def _session(conn: asyncpg.Connection, session_id: UUID, *, actor: Actor) -> asyncpg.Record:
+async def _session(
+    conn: asyncpg.Connection, session_id: UUID, *, actor: Principal
+) -> asyncpg.Record:
     """The session, locked: every seat decision on it is serialized."""
     session = await repository.get_session(conn, session_id=session_id, lock=True)
-    if session is None or not actor.may_act_for(session["institution_id"]):
+    if session is None or not may_act_for(actor, session["institution_id"]):
         raise NotFound("session")
     return session
 
 
 async def locked(
-    conn: asyncpg.Connection, enrollment_id: UUID, *, actor: Actor
+    conn: asyncpg.Connection, enrollment_id: UUID, *, actor: Principal
 ) -> tuple[asyncpg.Record, asyncpg.Record]:
     """The enrollment and its session, both locked, the session first (the one lock order)."""
     found = await repository.get_enrollment(conn, enrollment_id=enrollment_id)
-    if found is None or not actor.may_act_for(found["institution_id"]):
+    if found is None or not may_act_for(actor, found["institution_id"]):
         raise NotFound("enrollment")
     session = await repository.get_session(conn, session_id=found["session_id"], lock=True)
     row = await repository.get_enrollment(conn, enrollment_id=enrollment_id, lock=True)
@@ -76,15 +79,22 @@ def _seeker(row: asyncpg.Record) -> Seeker:
     )
 
 
-async def visible(conn: asyncpg.Connection, enrollment_id: UUID, *, actor: Actor) -> asyncpg.Record:
+async def visible(
+    conn: asyncpg.Connection, enrollment_id: UUID, *, actor: Principal
+) -> asyncpg.Record:
     row = await repository.get_enrollment(conn, enrollment_id=enrollment_id)
-    if row is None or not actor.may_act_for(row["institution_id"]):
+    if row is None or not may_act_for(actor, row["institution_id"]):
         raise NotFound("enrollment")
     return row
 
 
 async def enroll(
-    conn: asyncpg.Connection, *, session_id: UUID, resident_id: UUID, actor: Actor, now: datetime
+    conn: asyncpg.Connection,
+    *,
+    session_id: UUID,
+    resident_id: UUID,
+    actor: Principal,
+    now: datetime,
 ) -> asyncpg.Record:
     session = await _session(conn, session_id, actor=actor)
     check_session_open(ends_on=session["ends_on"], today=now.date())
@@ -96,7 +106,7 @@ async def enroll_many(
     *,
     session_id: UUID,
     resident_ids: list[UUID],
-    actor: Actor,
+    actor: Principal,
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Each resident checked as a single enrollment would be; one refusal refuses only that one."""
@@ -124,10 +134,10 @@ async def _enroll(
     session: asyncpg.Record,
     *,
     resident_id: UUID,
-    actor: Actor,
+    actor: Principal,
     now: datetime,
 ) -> asyncpg.Record:
-    seeker = await repository.get_seeker(conn, resident_id=resident_id)
+    seeker = await repository.get_seeker(conn, resident_id=resident_id, lock=True)
     if seeker is None:
         raise FieldError(
             ("resident_id",), "Pencari kerja belum terdaftar / the seeker is not registered"
@@ -281,6 +291,8 @@ async def end(
     dropout_reason: str | None = None,
     note: str | None = None,
 ) -> None:
+    if note is not None and await repository.is_erased(conn, resident_id=row["resident_id"]):
+        note = None  # an erased resident's enrollment keeps no free text
     await repository.update(
         conn, "enrollment", "enrollment_id", row["enrollment_id"],
         {"state": state, "ended_at": now, "end_reason": reason, "dropout_reason": dropout_reason,
@@ -317,7 +329,12 @@ async def settle_pool(
 
 
 async def withdraw(
-    conn: asyncpg.Connection, *, enrollment_id: UUID, note: str | None, actor: Actor, now: datetime
+    conn: asyncpg.Connection,
+    *,
+    enrollment_id: UUID,
+    note: str | None,
+    actor: Principal,
+    now: datetime,
 ) -> asyncpg.Record:
     """The seeker (or the office) withdraws: the seat frees and they return to the ready pool."""
     row, session = await locked(conn, enrollment_id, actor=actor)
@@ -336,7 +353,7 @@ async def drop_out(
     enrollment_id: UUID,
     reason: str,
     note: str | None,
-    actor: Actor,
+    actor: Principal,
     now: datetime,
 ) -> asyncpg.Record:
     row, session = await locked(conn, enrollment_id, actor=actor)
@@ -359,7 +376,7 @@ async def record_attendance(
     *,
     enrollment_id: UUID,
     data: AttendanceIn,
-    actor: Actor,
+    actor: Principal,
     now: datetime,
 ) -> asyncpg.Record:
     row = await visible(conn, enrollment_id, actor=actor)

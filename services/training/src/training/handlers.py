@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import asyncpg
 from faststream import Context
@@ -12,8 +13,9 @@ from kerjalokal.events import Event
 from kerjalokal.events import registry as reg
 from kerjalokal.events import vacancies as vac
 from kerjalokal.messaging import EVENTS, consumer_queue, inbox
+from kerjalokal.messaging.consumer import PermanentError
 
-from . import completions, projections
+from . import completions, erasure, projections
 
 SERVICE = "training"
 router = RabbitRouter()
@@ -76,3 +78,19 @@ async def on_closed(event: vac.VacancyClosedV1, msg: RabbitMessage, pool: Pool) 
 @router.subscriber(_queue("resident_hired", vac.ResidentHiredV1), EVENTS)
 async def on_hired(event: vac.ResidentHiredV1, msg: RabbitMessage, pool: Pool) -> None:
     await _once(pool, msg, completions.on_hired, event)
+
+
+@router.subscriber(_queue("resident_erased", reg.ResidentErasedV1), EVENTS)
+async def on_erased(event: reg.ResidentErasedV1, msg: RabbitMessage, pool: Pool) -> None:
+    """Erase once per erasure event, and confirm it with the event's id."""
+    try:
+        event_id = UUID(str(msg.message_id))
+    except ValueError:
+        raise PermanentError("the message id is not an event id (UUID)") from None
+
+    async def apply(conn: asyncpg.Connection) -> None:
+        await erasure.resident_erased(conn, event=event, event_id=event_id, now=datetime.now(UTC))
+
+    await inbox.handle_once(
+        pool, consumer=f"{SERVICE}.resident_erased", event_id=event_id, apply=apply
+    )

@@ -3,14 +3,19 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 
+from kerjalokal.auth.admin import install_key_admin
+from kerjalokal.auth.fastapi import AuthConfig
+from kerjalokal.auth.web import RateLimit, SecurityHeaders
 from kerjalokal.db.migrate import chassis_migrations, migrate, service_migrations
 from kerjalokal.events import training as training_events
 from kerjalokal.logging import configure_logging
@@ -39,7 +44,9 @@ PUBLISHES = (
     training_events.TrainingCompletedV1,
     training_events.ApprenticeshipStartedV1,
     training_events.ApprenticeshipCompletedV1,
+    training_events.ResidentDataErasedV1,
 )
+KEY_ROLES = ("operator", "institution", "village_admin", "agency", "company", "service")
 
 
 def build_broker(settings: Settings) -> RabbitBroker:
@@ -58,6 +65,49 @@ async def _housekeeping(pool: asyncpg.Pool, interval: float) -> None:
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("housekeeping skipped: %s", type(exc).__name__)
         await asyncio.sleep(interval)
+
+
+async def check_key_scope(conn: asyncpg.Connection, role: str, scope: dict[str, str]) -> str | None:
+    """A key for an institution or a company names one this service knows."""
+    known = {
+        "institution": ("institution_id", "SELECT 1 FROM institution WHERE institution_id = $1"),
+        "company": ("company_id", "SELECT 1 FROM company WHERE company_id = $1"),
+    }
+    if role not in known or known[role][0] not in scope:
+        return None
+    name, query = known[role]
+    try:
+        value = UUID(scope[name])
+    except ValueError:
+        return f"{name} is not a UUID"
+    if await conn.fetchval(query, value):
+        return None
+    if role == "institution":
+        return "Lembaga tidak ditemukan / no such institution"
+    return "Perusahaan mitra tidak dikenal / no such verified partner company"
+
+
+# What answers without a key: the probes, the metrics and the documentation pages. Generous for
+# an orchestrator's probes and a scraper, a wall for a flood (a /ready asks the database).
+PUBLIC_PATHS = (
+    "/health", "/ready", "/metrics", "/asyncapi", "/asyncapi.json", "/openapi.json", "/docs",
+    "/redoc",
+)  # fmt: skip
+PUBLIC_LIMIT = RateLimit("600/minute", name="training-public")
+
+
+async def limit_public(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    path = request.url.path
+    if path in PUBLIC_PATHS or path.startswith(tuple(p + "/" for p in PUBLIC_PATHS)):
+        try:
+            await PUBLIC_LIMIT(request)
+        except HTTPException as refused:
+            return JSONResponse(
+                {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
+            )
+    return await call_next(request)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -102,7 +152,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.broker = broker
+    app.state.auth = AuthConfig(service=SERVICE, operator_token=settings.operator_token)
+    app.middleware("http")(limit_public)
+    app.add_middleware(SecurityHeaders)  # outermost: a 429 gets the headers too
     app.include_router(api.router)
+    install_key_admin(app, service=SERVICE, roles=KEY_ROLES, check_scope=check_key_scope)
     api.install_error_handlers(app)
     install_operations(app, broker, service=SERVICE)
     return app

@@ -6,11 +6,12 @@ from uuid import UUID
 
 import asyncpg
 
+from kerjalokal.auth import Principal
 from kerjalokal.events import training as ev
 from kerjalokal.messaging import outbox
 
 from . import repository
-from .domain import ENROLLABLE_STATUSES, Actor, DomainError, FieldError, NotFound
+from .domain import ENROLLABLE_STATUSES, DomainError, FieldError, NotFound
 from .schemas import ReadinessIn
 
 
@@ -29,10 +30,10 @@ async def _event(conn: asyncpg.Connection, row: asyncpg.Record, *, at: datetime)
 
 
 async def assess(
-    conn: asyncpg.Connection, *, data: ReadinessIn, actor: Actor, now: datetime
+    conn: asyncpg.Connection, *, data: ReadinessIn, actor: Principal, now: datetime
 ) -> tuple[asyncpg.Record, bool]:
     """Put a seeker in the pool (or change the vocation); False when nothing changed."""
-    seeker = await repository.get_seeker(conn, resident_id=data.resident_id)
+    seeker = await repository.get_seeker(conn, resident_id=data.resident_id, lock=True)
     if seeker is None:
         raise FieldError(
             ("resident_id",),

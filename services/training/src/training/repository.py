@@ -13,6 +13,12 @@ _SESSION = """
            p.agreement_number, p.stipend_basis, i.licence_status
     FROM session s JOIN programme p USING (programme_id) JOIN institution i USING (institution_id)
 """
+# A village admin's residents: the desa, or every desa of the kecamatan (32.16.05.2001 lies in
+# 32.16.05). Both NULL: no restriction (operators, institutions).
+_IN_VILLAGE = (
+    "(({desa}::text IS NULL AND {kecamatan}::text IS NULL) OR s.desa_kode = {desa}"
+    " OR s.desa_kode LIKE {kecamatan} || '.%')"
+)
 _ENROLLMENT = """
     SELECT e.*, lower(e.period) AS starts_on, upper(e.period) - 1 AS ends_on, p.kind,
            p.vocation, p.kbji_code, p.host_company_id, p.agreement_number, p.stipend_basis
@@ -69,14 +75,6 @@ async def get_institution(
     conn: asyncpg.Connection, *, institution_id: UUID
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(f"{_INSTITUTION} WHERE institution_id = $1", institution_id)
-
-
-async def institution_by_token(
-    conn: asyncpg.Connection, *, token_sha256: bytes
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT institution_id, name FROM institution WHERE token_sha256 = $1", token_sha256
-    )
 
 
 async def institution_by_name(
@@ -232,7 +230,7 @@ async def upsert_seeker(conn: asyncpg.Connection, values: dict[str, Any]) -> Non
         " status = CASE WHEN seeker.status_version < EXCLUDED.status_version"
         "   THEN EXCLUDED.status ELSE seeker.status END,"
         " status_version = greatest(seeker.status_version, EXCLUDED.status_version)"
-        " WHERE seeker.profile_version < EXCLUDED.profile_version",
+        " WHERE seeker.profile_version < EXCLUDED.profile_version AND seeker.erased_at IS NULL",
         *(values[k] for k in _SEEKER_KEYS),
     )
 
@@ -240,11 +238,13 @@ async def upsert_seeker(conn: asyncpg.Connection, values: dict[str, Any]) -> Non
 async def update_seeker_status(
     conn: asyncpg.Connection, *, resident_id: UUID, status: str, version: int, at: datetime
 ) -> bool:
-    """False when the status held is newer. An unknown seeker gets a row without a profile."""
+    """False when the status held is newer or the seeker was erased. An unknown seeker gets a row
+    without a profile."""
     done = await conn.fetchval(
         "INSERT INTO seeker (resident_id, status, status_version, updated_at)"
         " VALUES ($1, $2, $3, $4) ON CONFLICT (resident_id) DO UPDATE SET status = $2,"
-        " status_version = $3, updated_at = $4 WHERE seeker.status_version < $3 RETURNING true",
+        " status_version = $3, updated_at = $4 WHERE seeker.status_version < $3"
+        " AND seeker.erased_at IS NULL RETURNING true",
         resident_id,
         status,
         version,
@@ -253,11 +253,54 @@ async def update_seeker_status(
     return bool(done)
 
 
-async def get_seeker(conn: asyncpg.Connection, *, resident_id: UUID) -> asyncpg.Record | None:
-    """A seeker whose registration has arrived; None otherwise."""
+async def get_seeker(
+    conn: asyncpg.Connection, *, resident_id: UUID, lock: bool = False
+) -> asyncpg.Record | None:
+    """A seeker whose registration has arrived and who was not erased; None otherwise. With
+    `lock`, an erasure of the seeker waits for the caller's transaction (and one under way makes
+    this None once it commits)."""
+    suffix = " FOR SHARE" if lock else ""
     return await conn.fetchrow(
-        "SELECT * FROM seeker WHERE resident_id = $1 AND profile_version > 0", resident_id
+        "SELECT * FROM seeker WHERE resident_id = $1 AND profile_version > 0"
+        f" AND erased_at IS NULL{suffix}",
+        resident_id,
     )
+
+
+async def seeker_desa(conn: asyncpg.Connection, *, resident_id: UUID) -> str | None:
+    """The desa a seeker lives in, as the registry said (None when unknown or erased)."""
+    found: str | None = await conn.fetchval(
+        "SELECT desa_kode FROM seeker WHERE resident_id = $1 AND erased_at IS NULL", resident_id
+    )
+    return found
+
+
+async def erase_seeker(
+    conn: asyncpg.Connection, *, resident_id: UUID, version: int, at: datetime
+) -> bool:
+    """Keep only the random id and the erasure (a tombstone, also for a seeker not seen yet);
+    False when the seeker was erased before."""
+    done = await conn.fetchval(
+        "INSERT INTO seeker (resident_id, status, status_version, profile_version, updated_at,"
+        " erased_at) VALUES ($1, 'erased', $2, $2, $3, $3) ON CONFLICT (resident_id) DO UPDATE"
+        " SET status = 'erased', status_version = greatest(seeker.status_version, $2),"
+        " profile_version = greatest(seeker.profile_version, $2), birth_year = NULL,"
+        " sex = NULL, education_level = NULL, education_track = NULL, desa_kode = NULL,"
+        " kecamatan_kode = NULL, is_local = NULL, skills = '{}', updated_at = $3, erased_at = $3"
+        " WHERE seeker.erased_at IS NULL RETURNING true",
+        resident_id,
+        version,
+        at,
+    )
+    return bool(done)
+
+
+async def is_erased(conn: asyncpg.Connection, *, resident_id: UUID) -> bool:
+    erased: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM seeker WHERE resident_id = $1 AND erased_at IS NOT NULL)",
+        resident_id,
+    )
+    return erased
 
 
 async def count_seekers(conn: asyncpg.Connection) -> int:
@@ -314,18 +357,32 @@ async def list_readiness(
     vocation: str | None,
     limit: int,
     offset: int,
+    village: tuple[str | None, str | None] = (None, None),
 ) -> tuple[list[asyncpg.Record], int]:
-    where = (
-        " WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kbji_code LIKE $2 || '%')"
-        " AND ($3::text IS NULL OR lower(vocation) = lower($3))"
-    )
+    """`village` = (desa_kode, kecamatan_kode): only a village or district admin's residents."""
+
+    def where(desa: str, kecamatan: str) -> str:
+        return (
+            " WHERE ($1::text IS NULL OR r.state = $1)"
+            " AND ($2::text IS NULL OR r.kbji_code LIKE $2 || '%')"
+            " AND ($3::text IS NULL OR lower(r.vocation) = lower($3)) AND "
+            + _IN_VILLAGE.format(desa=desa, kecamatan=kecamatan)
+        )
+
     args = (state, kbji_code, vocation)
-    total: int = await conn.fetchval(f"SELECT count(*) FROM readiness{where}", *args)
+    total: int = await conn.fetchval(
+        "SELECT count(*) FROM readiness r JOIN seeker s USING (resident_id)" + where("$4", "$5"),
+        *args,
+        *village,
+    )
     rows = await conn.fetch(
-        f"SELECT * FROM readiness{where} ORDER BY assessed_at, resident_id LIMIT $4 OFFSET $5",
+        "SELECT r.* FROM readiness r JOIN seeker s USING (resident_id)"
+        + where("$6", "$7")
+        + " ORDER BY r.assessed_at, r.resident_id LIMIT $4 OFFSET $5",
         *args,
         limit,
         offset,
+        *village,
     )
     return rows, total
 
@@ -396,13 +453,20 @@ async def ongoing_of(conn: asyncpg.Connection, *, resident_id: UUID) -> list[asy
 
 
 async def enrollments_of_session(
-    conn: asyncpg.Connection, *, session_id: UUID, state: str | None
+    conn: asyncpg.Connection,
+    *,
+    session_id: UUID,
+    state: str | None,
+    village: tuple[str | None, str | None] = (None, None),
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
-        f"{_ENROLLMENT} WHERE e.session_id = $1 AND ($2::text IS NULL OR e.state = $2)"
+        f"{_ENROLLMENT} JOIN seeker s USING (resident_id)"
+        " WHERE e.session_id = $1 AND ($2::text IS NULL OR e.state = $2) AND"
+        f" {_IN_VILLAGE.format(desa='$3', kecamatan='$4')}"
         " ORDER BY e.state, e.waitlist_serial NULLS FIRST, e.requested_at",
         session_id,
         state,
+        *village,
     )
 
 

@@ -2,7 +2,7 @@
 set is refused, not silently ignored."""
 
 from datetime import date, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -67,8 +67,12 @@ class InstitutionOut(BaseModel):
     kecamatan_kode: str
     registered_at: datetime
     token: str | None = Field(
-        default=None, description="Shown once, when issued: the institution's bearer token"
+        default=None,
+        description="Shown once, when issued: the institution's API key (`kl_training_...`),"
+        " sent as `Authorization: Bearer <key>`",
     )
+    key_id: str | None = Field(default=None, description="The key's public id (GET /api-keys)")
+    key_expires_at: datetime | None = None
 
 
 class InstitutionTypeOut(BaseModel):
@@ -274,6 +278,13 @@ class ReadinessOut(BaseModel):
     reason: str
     assessed_at: datetime
     changed_at: datetime
+
+
+class ExportOut(BaseModel):
+    service: Literal["training"]
+    resident_id: UUID
+    exported_at: datetime
+    data: dict[str, Any]
 
 
 T = TypeVar("T")

@@ -4,17 +4,21 @@ from typing import Any
 
 import asyncpg
 
+from kerjalokal.auth.keys import IssuedKey
+
 from .schemas import EnrollmentOut, InstitutionOut, ProgrammeOut, SessionOut
 
 
-def institution_out(row: asyncpg.Record, *, token: str | None = None) -> InstitutionOut:
+def institution_out(row: asyncpg.Record, *, issued: IssuedKey | None = None) -> InstitutionOut:
     return InstitutionOut(
         institution_id=row["institution_id"], type=row["type_kode"], type_name=row["type_name"],
         name=row["name"], licence_number=row["licence_number"],
         licence_status=row["licence_status"], accreditation=row["accreditation"],
         licence_valid_until=row["licence_valid_until"], street=row["street"],
         desa_kode=row["desa_kode"], kecamatan_kode=row["kecamatan_kode"],
-        registered_at=row["registered_at"], token=token,
+        registered_at=row["registered_at"], token=issued.key if issued else None,
+        key_id=issued.key_id if issued else None,
+        key_expires_at=issued.expires_at if issued else None,
     )  # fmt: skip
 
 

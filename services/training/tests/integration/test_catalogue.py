@@ -1,7 +1,8 @@
 """Institutions, programmes and sessions over HTTP, with the real PostgreSQL and RabbitMQ."""
 
 import hashlib
-from uuid import UUID, uuid4
+import json
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -34,24 +35,85 @@ async def test_institution_types_are_reference_data_with_sources(
     assert all(t["source"] for t in types)
 
 
-async def test_an_institution_token_is_shown_once_and_stored_only_as_its_hash(
+async def test_an_institution_key_is_a_chassis_key_shown_once_and_stored_only_as_a_hash(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     lpk = await new_institution(client, type="lpk", accreditation="B")
-    token = lpk["token"]
-    stored = await app.state.pool.fetchval(
-        "SELECT token_sha256 FROM institution WHERE institution_id = $1",
-        UUID(lpk["institution_id"]),
+    key = lpk["token"]
+    assert key.startswith(f"kl_training_{lpk['key_id']}_")
+    stored = await app.state.pool.fetchrow("SELECT * FROM api_key WHERE key_id = $1", lpk["key_id"])
+    assert stored["role"] == "institution"
+    scope = stored["scope"]  # training's connections decode jsonb
+    assert (json.loads(scope) if isinstance(scope, str) else scope) == {
+        "institution_id": lpk["institution_id"]
+    }
+    assert (
+        await app.state.pool.fetchval(
+            "SELECT jsonb_typeof(scope) FROM api_key WHERE key_id = $1", lpk["key_id"]
+        )
+        == "object"
     )
-    assert stored == hashlib.sha256(token.encode()).digest()
+    assert bytes(stored["secret_sha256"]) == hashlib.sha256(key.split("_", 3)[3].encode()).digest()
+    assert key.encode() not in repr(dict(stored)).encode()
     again = (await client.get(f"/institutions/{lpk['institution_id']}", headers=OPERATOR)).json()
     assert again["token"] is None
     mine = await client.get("/institutions", headers=lpk["headers"])
     assert [i["institution_id"] for i in mine.json()] == [lpk["institution_id"]]
+    listed = (await client.get("/api-keys", headers=OPERATOR)).json()
+    assert [k["key_id"] for k in listed if k["role"] == "institution"] == [lpk["key_id"]]
+    assert all("key" not in k for k in listed)
+
     rotated = await client.post(f"/institutions/{lpk['institution_id']}/token", headers=OPERATOR)
+    assert rotated.status_code == 200
+    assert rotated.json()["key_id"] != lpk["key_id"]
     assert (await client.get("/institutions", headers=lpk["headers"])).status_code == 401
     fresh = {"Authorization": f"Bearer {rotated.json()['token']}"}
     assert (await client.get("/institutions", headers=fresh)).status_code == 200
+    missing = await client.post(f"/institutions/{uuid4()}/token", headers=OPERATOR)
+    assert missing.status_code == 404
+
+
+async def test_operators_issue_institution_keys_only_for_existing_institutions(
+    client: httpx.AsyncClient,
+) -> None:
+    lpk = await new_institution(client, type="lpk")
+
+    def request(institution_id: object) -> dict:
+        return {
+            "role": "institution",
+            "label": "LPK admin desk",
+            "scope": {"institution_id": str(institution_id)},
+        }
+
+    issued = await client.post("/api-keys", json=request(lpk["institution_id"]), headers=OPERATOR)
+    assert issued.status_code == 201, issued.text
+    headers = {"Authorization": f"Bearer {issued.json()['key']}"}
+    mine = await client.get("/institutions", headers=headers)
+    assert [i["institution_id"] for i in mine.json()] == [lpk["institution_id"]]
+
+    unknown = await client.post("/api-keys", json=request(uuid4()), headers=OPERATOR)
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["body", "scope"]
+    unscoped = await client.post(
+        "/api-keys", json={"role": "institution", "label": "no scope"}, headers=OPERATOR
+    )
+    assert unscoped.status_code == 422
+    assert unscoped.json()["detail"][0]["loc"] == ["body", "scope"]
+    stranger = await client.post(
+        "/api-keys",
+        json={"role": "company", "label": "HRD PT X", "scope": {"company_id": str(uuid4())}},
+        headers=OPERATOR,
+    )
+    assert stranger.status_code == 422
+    assert stranger.json()["detail"][0]["loc"] == ["body", "scope"]
+    by_institution = await client.post(
+        "/api-keys", json=request(lpk["institution_id"]), headers=lpk["headers"]
+    )
+    assert by_institution.status_code == 403
+
+    revoked = await client.delete(f"/api-keys/{issued.json()['key_id']}", headers=OPERATOR)
+    assert revoked.status_code == 204
+    assert (await client.get("/institutions", headers=headers)).status_code == 401
 
 
 @pytest.mark.parametrize(

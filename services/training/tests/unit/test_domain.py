@@ -5,9 +5,10 @@ from uuid import uuid4
 
 import pytest
 
+from kerjalokal.auth import Principal
 from training.completions import _certified
 from training.domain import (
-    Actor,
+    SYSTEM,
     DomainError,
     FieldError,
     Requirements,
@@ -19,6 +20,8 @@ from training.domain import (
     check_session_open,
     eligibility,
     letter_number,
+    may_act_for,
+    may_read_catalogue,
     normalize_skill,
 )
 from training.schemas import CompletionIn, ProgrammeIn, SessionIn
@@ -56,9 +59,17 @@ def test_age_counts_in_the_year_the_session_starts() -> None:
 
 def test_an_institution_acts_for_itself_only() -> None:
     mine, other = uuid4(), uuid4()
-    assert Actor("institution", "x", mine).may_act_for(mine)
-    assert not Actor("institution", "x", mine).may_act_for(other)
-    assert Actor("operator", "disnaker").may_act_for(other)
+    institution = Principal("institution", "x", "k1", {"institution_id": str(mine)})
+    assert may_act_for(institution, mine)
+    assert not may_act_for(institution, other)
+    assert may_act_for(Principal("operator", "disnaker"), other)
+    assert may_act_for(SYSTEM, other)
+    for role in ("village_admin", "agency", "company"):
+        reader = Principal(role, "x", "k2", {})
+        assert not may_act_for(reader, mine)
+        assert may_read_catalogue(reader, mine)
+    assert may_read_catalogue(institution, mine)
+    assert not may_read_catalogue(institution, other)
 
 
 @pytest.mark.parametrize("status", ["pending", "suspended", "revoked"])

@@ -3,6 +3,7 @@ through the inbox, with the event parsed. Redelivery and dead-lettering need the
 (tests/integration/test_consumers.py)."""
 
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 from faststream.rabbit import RabbitBroker, TestRabbitBroker
@@ -11,7 +12,7 @@ from kerjalokal.events import Event
 from kerjalokal.events import registry as reg
 from kerjalokal.events import vacancies as vac
 from kerjalokal.messaging import EVENTS
-from training import completions, handlers, projections
+from training import completions, erasure, handlers, projections
 
 
 class FakeInbox:
@@ -59,3 +60,30 @@ async def test_each_event_reaches_its_use_case_through_the_inbox(
         )
     assert seen == [("fake-connection", event)]
     assert inbox.calls == [(f"training.{use_case}", "m-1")]
+
+
+async def test_an_erasure_reaches_its_use_case_once_with_the_event_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[Any, Event, UUID]] = []
+
+    async def fake_erase(conn: Any, *, event: Event, event_id: UUID, now: Any) -> None:
+        seen.append((conn, event, event_id))
+
+    inbox = FakeInbox()
+    monkeypatch.setattr(erasure, "resident_erased", fake_erase)
+    monkeypatch.setattr(handlers, "inbox", inbox)
+    broker = RabbitBroker()
+    broker.include_router(handlers.router)
+    event = reg.ResidentErasedV1.example()
+    event_id = uuid4()
+    async with TestRabbitBroker(broker) as test_broker:
+        broker.context.set_global("pool", "fake-pool")
+        await test_broker.publish(
+            event.model_dump(mode="json"),
+            exchange=EVENTS,
+            routing_key=event.TYPE,
+            message_id=str(event_id),
+        )
+    assert seen == [("fake-connection", event, event_id)]
+    assert inbox.calls == [("training.resident_erased", event_id)]
