@@ -88,10 +88,10 @@ async def platform(fresh_database, vhost_url, tmp_path: Path) -> AsyncIterator[d
     }  # fmt: skip
     try:
         async with AsyncExitStack() as stack:
-            tap = await stack.enter_async_context(EventTap(vhost_url))
             services = {}
             for name in SERVICES:
                 services[name] = await stack.enter_async_context(running(name, env[name], tmp_path))
+            tap = await stack.enter_async_context(EventTap(vhost_url))  # topology declared
             yield {
                 "services": services,
                 "databases": databases,
@@ -131,6 +131,10 @@ async def test_a_resident_is_exported_and_erased_from_every_service(platform) ->
         # training: both enrolled, the one to be erased completes with a certified skill
         for resident in ids:
             await until(lambda r=resident: _known(trn, f"/seekers/{r}"))
+        for resident in ids:
+            await ok(trn.post("/ready-pool", json={
+                "resident_id": resident, "vocation": "Pengelasan", "kbji_code": "7212.01",
+            }), 201)  # fmt: skip
         blk = await ok(trn.post("/institutions", json={
             "type": "blk_uptd", "name": "UPTD BLK Kabupaten Bekasi", "licence_status": "licensed",
             "address": {"street": "Jl. Raya Sriamur", "desa_kode": "32.16.05.2006"},
