@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from faststream import Context
+from faststream import AckPolicy, Context
 from faststream.rabbit import RabbitMessage, RabbitRouter
 
 from kerjalokal.events import Event
@@ -32,7 +32,9 @@ from . import services
 from .services import Setup
 
 SERVICE = "notify"
-router = RabbitRouter()
+# A router's subscribers do not inherit make_broker's ack policy: without this, a failing
+# handler's message is rejected (dead-lettered by the broker, no retry, no reason).
+router = RabbitRouter(ack_policy=AckPolicy.NACK_ON_ERROR)
 Pool = Annotated[asyncpg.Pool, Context("pool")]
 Clock = Annotated[Callable[[], datetime], Context("clock")]
 Config = Annotated[Setup, Context("setup")]
