@@ -93,7 +93,7 @@ Conn = Annotated[asyncpg.Connection, Depends(connection, scope="function")]  # c
 Who = Annotated[Actor, Depends(actor)]
 Operator = Annotated[Actor, Depends(operator)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
 def _now() -> datetime:
