@@ -10,7 +10,7 @@ else makes the strategy fail loudly rather than generate what the schema does no
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -92,8 +92,11 @@ class _Builder:
         if fmt == "date":
             return st.dates().map(lambda d: d.isoformat())
         if fmt == "date-time":
-            # RFC 3339 offsets are whole minutes (no historic local mean time)
-            return st.datetimes(timezones=_OFFSETS).map(lambda d: d.isoformat())
+            # RFC 3339 offsets are whole minutes (no historic local mean time); from 1900, as
+            # 0001-01-01T00:00+14:00 is a time before year 1 that PostgreSQL cannot store.
+            return st.datetimes(min_value=datetime(1900, 1, 1), timezones=_OFFSETS).map(
+                lambda d: d.isoformat()
+            )
         if fmt is not None:
             raise NotImplementedError(f"string format not covered by the fuzz strategy: {fmt}")
         return _TEXT
@@ -123,8 +126,8 @@ class _Builder:
         if kind is None:
             return set(JSON_TYPES)
         kinds = set(kind if isinstance(kind, list) else [kind])
-        if "integer" in kinds:
-            kinds |= {"number", "boolean"}  # lax mode reads 7.0 as 7 and true as 1
+        if kinds & {"integer", "number"}:
+            kinds |= {"integer", "number", "boolean"}  # lax mode reads 7.0 as 7 and true as 1
         if node.get("format") in ("date", "date-time"):
             kinds |= {"integer", "number"}  # ... and a number as a Unix time
         return kinds

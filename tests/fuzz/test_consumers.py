@@ -18,6 +18,7 @@ queue: its dead letters are rows in its own `dead_letter` table (service 'consol
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -104,6 +105,14 @@ def example(event_type: str) -> dict[str, Any]:
 Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+def realistic(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the schema cannot say but every producer guarantees: a NIK lookup hash is unique to
+    its resident (the registry keeps one resident per NIK)."""
+    if "nik_lookup" in payload:
+        return payload | {"nik_lookup": os.urandom(32).hex()}
+    return payload
+
+
 async def send_all(amqp_url: str, consumers: list[Consumer], prepare: Prepare) -> Sent:
     sent = Sent()
     connection = await aio_pika.connect(amqp_url)
@@ -111,13 +120,13 @@ async def send_all(amqp_url: str, consumers: list[Consumer], prepare: Prepare) -
         channel = await connection.channel(publisher_confirms=True)
         for consumer in consumers:
             for payload in draw(valid(consumer.event_type), VALID):
-                body = json.dumps(prepare(payload)).encode()
+                body = json.dumps(prepare(realistic(payload))).encode()
                 sent.valid[await publish(channel, consumer, body, "application/json")] = consumer
             for poison in draw(invalid(consumer.event_type), INVALID):
                 message_id = await publish(channel, consumer, poison.body, poison.content_type)
                 sent.invalid[message_id] = (consumer, poison)
         for consumer in consumers:
-            body = json.dumps(prepare(example(consumer.event_type))).encode()
+            body = json.dumps(prepare(realistic(example(consumer.event_type)))).encode()
             sent.last[await publish(channel, consumer, body, "application/json")] = consumer
     return sent
 
