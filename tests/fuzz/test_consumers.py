@@ -31,17 +31,17 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from fuzz_payloads import Poison, draw, invalid, valid
 from fuzz_services import OPERATOR, SERVICES, budget
-from payloads import Poison, draw, invalid, valid
 
 from kerjalokal.events import EVENT_TYPES
 from kerjalokal.testing.factories import registration
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
-
 VALID = budget(6)  # per consumer
 INVALID = budget(12)  # per consumer
-SETTLE = 120.0  # seconds for a service to settle everything published to it
+SETTLE = 120.0 + 2 * INVALID  # seconds for a service to settle everything published to it
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(int(SETTLE) + 600)]
 
 
 @dataclass(frozen=True)

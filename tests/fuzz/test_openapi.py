@@ -155,4 +155,4 @@ def test_every_service_is_fuzzed() -> None:
         assert len(list(schema.get_all_operations())) > 0
 
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(600 + EXAMPLES)  # per operation
