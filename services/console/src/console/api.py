@@ -22,18 +22,21 @@ from .domain.agencies import PUBLIC_EVENT_TYPES, AgencyRefused
 from .domain.topics import matches
 
 router = APIRouter()
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str | None, Query(pattern=r"^[12]\d{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold a NUL character
 
 
 class CampaignIn(BaseModel):
-    name: str = Field(min_length=3, max_length=200)
+    name: str = Field(min_length=3, max_length=200, pattern=NO_NUL)
     target: int = Field(gt=0, le=1_000_000)
     starts_on: date
     working_days: int = Field(gt=0, le=1000)
 
 
 class DiscardIn(BaseModel):
-    note: str = Field(min_length=3, max_length=2000)
+    note: str = Field(min_length=3, max_length=2000, pattern=NO_NUL)
 
 
 def today() -> date:

@@ -34,6 +34,9 @@ class NotFound(LookupError):
     pass
 
 
+MAX_ID = 2**63 - 1  # dead_letter_id is a bigint: a larger id names no dead letter
+
+
 async def drain(
     pool: asyncpg.Pool,
     connection: AbstractRobustConnection,
@@ -103,6 +106,8 @@ async def listing(
     status: str | None = "pending",
     limit: int = 200,
 ) -> list[asyncpg.Record]:
+    if service and "\x00" in service:  # no service is called that; PostgreSQL refuses NUL
+        return []
     return await conn.fetch(
         """
         SELECT dead_letter_id, service, queue, routing_key, message_id, event_type, reason, error,
@@ -125,6 +130,8 @@ async def counts(conn: asyncpg.Connection) -> dict[str, int]:
 
 
 async def get(conn: asyncpg.Connection, dead_letter_id: int) -> asyncpg.Record:
+    if not 0 < dead_letter_id <= MAX_ID:
+        raise NotFound(dead_letter_id)
     row = await conn.fetchrow("SELECT * FROM dead_letter WHERE dead_letter_id = $1", dead_letter_id)
     if row is None:
         raise NotFound(dead_letter_id)
@@ -134,6 +141,8 @@ async def get(conn: asyncpg.Connection, dead_letter_id: int) -> asyncpg.Record:
 async def replay(
     pool: asyncpg.Pool, connection: AbstractRobustConnection, dead_letter_id: int, *, actor: str
 ) -> None:
+    if not 0 < dead_letter_id <= MAX_ID:
+        raise NotFound(dead_letter_id)
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             "SELECT * FROM dead_letter WHERE dead_letter_id = $1 FOR UPDATE", dead_letter_id
@@ -176,6 +185,8 @@ async def replay_all(
 
 
 async def discard(conn: asyncpg.Connection, dead_letter_id: int, *, note: str, actor: str) -> None:
+    if not 0 < dead_letter_id <= MAX_ID:
+        raise NotFound(dead_letter_id)
     status = await conn.fetchval(
         "UPDATE dead_letter SET status = 'discarded', note = $2, resolved_at = now(),"
         " resolved_by = $3 WHERE dead_letter_id = $1 AND status = 'pending' RETURNING status",

@@ -277,6 +277,8 @@ def _institution_name(kind: str | None, institution_id: Any) -> str:
 
 
 async def campaign(conn: asyncpg.Connection, slug: str | None = None) -> rules.Campaign | None:
+    if slug and "\x00" in slug:  # no slug has one; PostgreSQL refuses NUL in text
+        return None
     row = await conn.fetchrow(
         "SELECT * FROM campaign WHERE $1::text IS NULL OR slug = $1"
         " ORDER BY starts_on DESC, created_at DESC LIMIT 1",

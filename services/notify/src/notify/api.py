@@ -101,7 +101,7 @@ async def log_of_deliveries(
     kind: Literal["resident", "webhook"] | None = None,
     vacancy_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> DeliveryPage:
     """Every message and webhook delivery, newest first: its status, why it was skipped or
     cancelled, attempts, provider's id. Rows carry no phone, email or name. An agency sees the
@@ -129,7 +129,7 @@ async def parked(
     who: OperatorOrAgency,
     channel_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> DeliveryPage:
     """Webhook deliveries that used every try; retry them once the agency's system is back."""
     wanted = LogFilters(status="parked", kind="webhook", channel_id=channel_id, owner=owner(who))
@@ -254,7 +254,7 @@ async def reports(
     who: Operator,
     status: Literal["new", "reviewed", "actioned", "dismissed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[ReportOut]:
     """What residents reported through `/lowongan/<id>/laporkan`, newest first."""
     rows = await repository.list_reports(conn, status=status, limit=limit, offset=offset)

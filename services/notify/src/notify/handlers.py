@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from faststream import Context
+from faststream import AckPolicy, Context
 from faststream.rabbit import RabbitMessage, RabbitRouter
 
 from kerjalokal.events import Event
@@ -34,7 +34,9 @@ from .crypto import ContactCipher
 from .services import Setup
 
 SERVICE = "notify"
-router = RabbitRouter()
+# A router's subscribers do not inherit make_broker's ack policy: without this, a failing
+# handler's message is rejected (dead-lettered by the broker, no retry, no reason).
+router = RabbitRouter(ack_policy=AckPolicy.NACK_ON_ERROR)
 Pool = Annotated[asyncpg.Pool, Context("pool")]
 Clock = Annotated[Callable[[], datetime], Context("clock")]
 Config = Annotated[Setup, Context("setup")]

@@ -137,7 +137,7 @@ async def search(
     local: bool | None = None,
     in_training: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> ResidentPage:
     """Operators search every seeker; a village or district admin only its own (NIK masked)."""
     actor = Actor.of(who)

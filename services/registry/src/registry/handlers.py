@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
-from faststream import Context
+from faststream import AckPolicy, Context
 from faststream.rabbit import RabbitMessage, RabbitRouter
 
 from kerjalokal.events import Event
@@ -20,7 +20,9 @@ from kerjalokal.messaging import EVENTS, consumer_queue, inbox
 from . import services
 
 SERVICE = "registry"
-router = RabbitRouter()
+# A router's subscribers do not inherit make_broker's ack policy: without this, a failing
+# handler's message is rejected (dead-lettered by the broker, no retry, no reason).
+router = RabbitRouter(ack_policy=AckPolicy.NACK_ON_ERROR)
 Pool = Annotated[asyncpg.Pool, Context("pool")]
 UseCase = Callable[..., Awaitable[Any]]
 

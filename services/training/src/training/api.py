@@ -74,7 +74,7 @@ Writer = Annotated[Principal, Depends(require(*WRITERS))]
 PoolReader = Annotated[Principal, Depends(require("operator", "institution", "village_admin"))]
 Operator = OperatorOnly
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
 def _village(who: Principal) -> tuple[str | None, str | None]:

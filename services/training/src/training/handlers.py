@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from faststream import Context
+from faststream import AckPolicy, Context
 from faststream.rabbit import RabbitMessage, RabbitRouter
 
 from kerjalokal.events import Event
@@ -18,7 +18,9 @@ from kerjalokal.messaging.consumer import PermanentError
 from . import completions, erasure, projections
 
 SERVICE = "training"
-router = RabbitRouter()
+# A router's subscribers do not inherit make_broker's ack policy: without this, a failing
+# handler's message is rejected (dead-lettered by the broker, no retry, no reason).
+router = RabbitRouter(ack_policy=AckPolicy.NACK_ON_ERROR)
 Pool = Annotated[asyncpg.Pool, Context("pool")]
 UseCase = Callable[..., Awaitable[Any]]
 

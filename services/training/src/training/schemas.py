@@ -9,8 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from kerjalokal.events.training import DropoutReason
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold a NUL character
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
+]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NO_NUL)
+]
 Skill = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=2, max_length=80)
 ]

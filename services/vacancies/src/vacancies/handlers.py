@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from faststream import Context
+from faststream import AckPolicy, Context
 from faststream.rabbit import RabbitMessage, RabbitRouter
 
 from kerjalokal.events import Event
@@ -20,7 +20,9 @@ from .matching import Seeker, SeekerIndex
 from .services import matching, residents, seekers
 
 SERVICE = "vacancies"
-router = RabbitRouter()
+# A router's subscribers do not inherit make_broker's ack policy: without this, a failing
+# handler's message is rejected (dead-lettered by the broker, no retry, no reason).
+router = RabbitRouter(ack_policy=AckPolicy.NACK_ON_ERROR)
 Pool = Annotated[asyncpg.Pool, Context("pool")]
 Index = Annotated[SeekerIndex, Context("index")]
 UseCase = Callable[..., Awaitable[tuple[Seeker | None, Seeker | None]]]

@@ -30,7 +30,7 @@ async def listing(
     resident_id: UUID | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> Page:
     rows, total = await applications.listing(
         conn, actor=who, vacancy_id=vacancy_id, resident_id=resident_id, status=status,

@@ -42,7 +42,7 @@ async def listing(
     who: Staff,
     status: Annotated[str | None, Query(pattern="^(registered|verified)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> Page:
     rows, total = await companies.listing(
         conn, actor=who, status=status, limit=limit, offset=offset

@@ -38,7 +38,7 @@ async def listing(
     status: Status = None,
     company_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> Page:
     rows, total = await vacancies.listing(
         conn, actor=who, status=status, company_id=company_id, limit=limit, offset=offset
@@ -104,7 +104,7 @@ async def matches(
     conn: Conn,
     who: Operator,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     """The seekers announced for this vacancy, best first: whom to refer."""
     await vacancies.get_visible(conn, vacancy_id, actor=who)
