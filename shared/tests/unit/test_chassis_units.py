@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+from asyncpg.exceptions import UniqueViolationError
 from pydantic import ValidationError
 
 from kerjalokal.events.vacancies import ResidentHiredV1
@@ -59,3 +60,18 @@ def test_a_validation_reason_names_fields_but_never_repeats_values() -> None:
 )
 def test_log_lines_are_redacted(text: str, expected: str) -> None:
     assert redact(text) == expected
+
+
+def test_a_database_error_is_described_without_the_values_it_quotes() -> None:
+    exc = UniqueViolationError(
+        'duplicate key value violates unique constraint "seeker_nik_lookup_key"'
+    )
+    exc.detail = "Key (nik_lookup)=(9f86d081884c7d659a2feaa0c55ad015) already exists."
+    exc.constraint_name = "seeker_nik_lookup_key"
+    exc.table_name = "seeker"
+    exc.sqlstate = "23505"
+    reason = describe(exc)
+    assert "9f86d081884c7d659a2feaa0c55ad015" not in reason
+    assert reason == (
+        "UniqueViolationError (SQLSTATE 23505) table seeker, constraint seeker_nik_lookup_key"
+    )

@@ -63,6 +63,19 @@ def describe(exc: BaseException) -> str:
             f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
             for error in exc.errors(include_input=False, include_url=False)
         )[:1000]
+    if isinstance(exc, asyncpg.PostgresError):
+        # The server's message and DETAIL can quote the values (`Key (nik_lookup)=(...)`,
+        # `invalid input syntax for type uuid: "..."`): only the kind and the names go out.
+        names = (
+            f"{label} {value}"
+            for label, value in (
+                ("table", exc.table_name),
+                ("column", exc.column_name),
+                ("constraint", exc.constraint_name),
+            )
+            if value
+        )
+        return f"{type(exc).__name__} (SQLSTATE {exc.sqlstate}) " + ", ".join(names)
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
