@@ -262,12 +262,7 @@ async def test_a_confirmed_form_and_the_erasures_page_work_under_the_policy(
     assert asked[0].startswith("Bangun ulang semua proyeksi")
     assert len(asked) == 2
     # The rebuild runs in the background: the page is read once it has replayed the erasure.
-    async with (
-        httpx.AsyncClient(
-            base_url=console.url, headers={"Authorization": f"Bearer {TOKEN}"}
-        ) as api,
-        asyncio.timeout(60),
-    ):
+    async with console.api() as api, asyncio.timeout(60):
         while resident not in (await api.get("/erasures")).text:
             await asyncio.sleep(0.3)
     await page.goto(f"{console.url}/penghapusan")
