@@ -158,7 +158,7 @@ async def raw_latency(amqp_url: str, *, rate: float, seconds: float) -> dict[str
 
         tag = await queue.consume(on_message)
         tasks = set()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for n in range(count):
             await _sleep_until(started + n / rate)
             outgoing = message(n)
@@ -167,8 +167,10 @@ async def raw_latency(amqp_url: str, *, rate: float, seconds: float) -> dict[str
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         last = await asyncio.wait_for(done, timeout=60 + seconds)
+        cpu = time.process_time() - cpu
         await queue.cancel(tag)
     return {
+        "cpu_ms_per_event": cpu * 1000 / count,
         "p50_ms": percentile(latencies, 0.5),
         "p99_ms": percentile(latencies, 0.99),
         "events_per_s": count / (last - started),

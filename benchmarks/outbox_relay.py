@@ -17,7 +17,7 @@ each `--repeat` times:
   ReliableConsumer, prefetch 32) committing its inbox row and a side effect with
   `inbox.handle_once`: latency from the outbox commit to the inbox commit (p50, p99) and
   events/s; beside raw aio-pika publish (confirmed) -> consume (manual ack) at the same rate.
-  The relay and the consumer run in this process, as they would in two services' processes.
+  The producer and the relay run in this process (one service), the consumer in another.
 
 Prints a table and writes benchmarks/results/outbox_relay.json.
 """
@@ -25,6 +25,9 @@ Prints a table and writes benchmarks/results/outbox_relay.json.
 import argparse
 import asyncio
 import contextlib
+import json
+import statistics
+import sys
 import time
 from typing import Any
 
@@ -80,32 +83,63 @@ async def relay_throughput(pool: asyncpg.Pool, amqp_url: str, events: int) -> fl
     return events / seconds
 
 
-async def one_hop(pool: asyncpg.Pool, amqp_url: str, rate: float, seconds: float) -> dict[str, Any]:
-    """Outbox commit -> relay -> broker -> consumer -> inbox commit at `rate` events/s."""
-    committed: dict[str, float] = {}
-    applied: dict[str, float] = {}  # may come before `committed` is noted: the relay is quick
-    count = int(rate * seconds)
+async def consume(db_url: str, amqp_url: str, count: int) -> dict[str, Any]:
+    """The consuming service, run as its own process: a FastStream subscriber on the sink
+    (make_broker: ReliableConsumer, prefetch 32) committing an inbox row and a side effect per
+    event with `inbox.handle_once`. Returns, per event, when its handler was called and when its
+    transaction had committed (perf_counter: the same monotonic clock in every process)."""
+    pool = await asyncpg.create_pool(db_url, min_size=2, max_size=10)
+    times: dict[str, tuple[float, float]] = {}
+    inflight = [0, 0]  # now, most
     finished = asyncio.get_running_loop().create_future()
     broker = make_broker(amqp_url, service=SERVICE)
 
     @broker.subscriber(SINK, EVENTS)
     async def on_tick(event: BenchTick, msg: RabbitMessage) -> None:
+        arrived = time.perf_counter()
+        inflight[0] += 1
+        inflight[1] = max(inflight)
+
         async def apply(conn: asyncpg.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO hop (tick_id, n) VALUES ($1, $2)", event.tick_id, event.n
-            )
+            sql = "INSERT INTO hop (tick_id, n) VALUES ($1, $2)"
+            await conn.execute(sql, event.tick_id, event.n)
 
         await inbox.handle_once(pool, consumer="bench.hop", event_id=msg.message_id, apply=apply)
-        done = time.perf_counter()
-        applied[str(event.tick_id)] = done
-        if len(applied) == count and not finished.done():
-            finished.set_result(done)
+        inflight[0] -= 1
+        times[str(event.tick_id)] = (arrived, time.perf_counter())
+        if len(times) == count and not finished.done():
+            finished.set_result(None)
 
+    cpu = time.process_time()
+    await broker.connect()
+    await broker.start()
+    print("ready", flush=True)
+    try:
+        await asyncio.wait_for(finished, timeout=600)
+    finally:
+        await broker.stop()
+        await pool.close()
+    return {"times": times, "most_in_flight": inflight[1], "cpu": time.process_time() - cpu}
+
+
+async def one_hop(
+    pool: asyncpg.Pool, db_url: str, amqp_url: str, rate: float, seconds: float
+) -> dict[str, Any]:
+    """Outbox commit -> relay -> broker -> consumer -> inbox commit at `rate` events/s. The
+    producer and its relay are this process (one service); the consumer is another process."""
+    committed: dict[str, float] = {}
+    count = int(rate * seconds)
     async with pool.acquire() as conn:
         await conn.execute("CREATE TABLE IF NOT EXISTS hop (tick_id uuid PRIMARY KEY, n int)")
         await conn.execute("TRUNCATE hop, outbox, inbox")
+    consumer = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--consume", db_url, amqp_url, str(count),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert consumer.stdout is not None
+    await consumer.stdout.readline()  # "ready"
+    broker = make_broker(amqp_url, service=SERVICE)
     await broker.connect()
-    await broker.start()
     relay_task = asyncio.create_task(OutboxRelay(pool, broker, service=SERVICE).run())
     pending: set[asyncio.Task[None]] = set()
 
@@ -117,7 +151,7 @@ async def one_hop(pool: asyncpg.Pool, amqp_url: str, rate: float, seconds: float
 
     try:
         await asyncio.sleep(0.5)  # the relay holds its lock and listens
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for n in range(count):
             delay = started + n / rate - time.perf_counter()
             if delay > 0:
@@ -125,22 +159,31 @@ async def one_hop(pool: asyncpg.Pool, amqp_url: str, rate: float, seconds: float
             task = asyncio.create_task(produce(n))
             pending.add(task)
             task.add_done_callback(pending.discard)
-        last = await asyncio.wait_for(finished, timeout=120 + seconds)
         await asyncio.gather(*pending)
+        output, _ = await asyncio.wait_for(consumer.communicate(), timeout=300 + seconds)
+        cpu = time.process_time() - cpu
+        if consumer.returncode:
+            raise RuntimeError("the consumer process failed")
     finally:
         relay_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await relay_task
         await broker.stop()
-    latencies = [(applied[key] - at) * 1000 for key, at in committed.items()]
-    async with pool.acquire() as conn:  # where the time goes: the relay's share
-        relayed = await conn.fetchval(
-            "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY"
-            " extract(epoch FROM published_at - occurred_at) * 1000) FROM outbox"
-        )
+        if consumer.returncode is None:
+            consumer.kill()
+    report = json.loads(output.decode().strip().splitlines()[-1])
+    times = report["times"]
+    latencies = [(times[key][1] - at) * 1000 for key, at in committed.items()]
+    relayed = [(times[key][0] - at) * 1000 for key, at in committed.items()]
+    handling = [(done - arrived) * 1000 for arrived, done in times.values()]
+    last = max(done for _, done in times.values())
     return {
-        "relay_p50_ms": relayed[0],
-        "relay_p99_ms": relayed[1],
+        "relay_p50_ms": percentile(relayed, 0.5),
+        "relay_p99_ms": percentile(relayed, 0.99),
+        "handle_p50_ms": percentile(handling, 0.5),
+        "handle_p99_ms": percentile(handling, 0.99),
+        "most_in_flight": report["most_in_flight"],
+        "cpu_ms_per_event": (cpu + report["cpu"]) * 1000 / count,
         "p50_ms": percentile(latencies, 0.5),
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": max(latencies),
@@ -167,7 +210,7 @@ async def run(events: int, rate: float, seconds: float, repeat: int) -> dict[str
                     await purge(amqp_url)
                     raw_hops.append(await raw_latency(amqp_url, rate=rate, seconds=seconds))
                     await purge(amqp_url)
-                    hops.append(await one_hop(pool, amqp_url, rate, seconds))
+                    hops.append(await one_hop(pool, db_url, amqp_url, rate, seconds))
             finally:
                 await pool.close()
     ceiling = figure(f"ceiling: raw publish, {WINDOW} confirms in flight", "msg/s", windowed,
@@ -178,6 +221,7 @@ async def run(events: int, rate: float, seconds: float, repeat: int) -> dict[str
                      [h["p99_ms"] for h in raw_hops], digits=2)  # fmt: skip
     raw_rate = figure(f"ceiling: raw publish->consume, {rate:.0f}/s", "events/s",
                       [h["events_per_s"] for h in raw_hops], digits=1)  # fmt: skip
+    raw_cpu = statistics.median(h["cpu_ms_per_event"] for h in raw_hops)
     figures = {
         "raw_publish_windowed": ceiling,
         "raw_publish_serial": figure("raw publish, one confirm at a time", "msg/s", serial,
@@ -190,10 +234,18 @@ async def run(events: int, rate: float, seconds: float, repeat: int) -> dict[str
         "raw_hop_p99": raw_p99,
         "hop_p99": figure("one hop outbox->inbox commit, p99", "ms",
                           [h["p99_ms"] for h in hops], raw_p99, digits=2),
-        "hop_relay_p50": figure("  of which outbox commit -> marked sent, p50", "ms",
+        "hop_relay_p50": figure("  outbox commit -> handler called, p50", "ms",
                                 [h["relay_p50_ms"] for h in hops], digits=2),
-        "hop_relay_p99": figure("  of which outbox commit -> marked sent, p99", "ms",
+        "hop_relay_p99": figure("  outbox commit -> handler called, p99", "ms",
                                 [h["relay_p99_ms"] for h in hops], digits=2),
+        "hop_handle_p50": figure("  handler: inbox transaction, p50", "ms",
+                                 [h["handle_p50_ms"] for h in hops], digits=2),
+        "hop_handle_p99": figure("  handler: inbox transaction, p99", "ms",
+                                 [h["handle_p99_ms"] for h in hops], digits=2),
+        "raw_hop_cpu": figure("ceiling: CPU per event, raw publish+consume", "ms",
+                              [h["cpu_ms_per_event"] for h in raw_hops], digits=2),
+        "hop_cpu": figure("  CPU per event, both processes", "ms",
+                          [h["cpu_ms_per_event"] for h in hops], raw_cpu, digits=2),
         "raw_hop_rate": raw_rate,
         "hop_rate": figure(f"one hop at {rate:.0f}/s offered", "events/s",
                            [h["events_per_s"] for h in hops], raw_rate, digits=1),
@@ -216,6 +268,7 @@ async def run(events: int, rate: float, seconds: float, repeat: int) -> dict[str
         "seconds": seconds,
         "repeat": repeat,
         "hop_max_ms": [round(h["max_ms"], 1) for h in hops],
+        "hop_most_handlers_in_flight": [h["most_in_flight"] for h in hops],
         "figures": figures,
         "goals": goals,
     }
@@ -227,7 +280,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--consume", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.consume:
+        db_url, amqp_url, count = args.consume
+        print(json.dumps(asyncio.run(consume(db_url, amqp_url, int(count)))))
+        return
     result = asyncio.run(run(args.events, args.rate, args.seconds, args.repeat))
     print(
         f"\noutbox relay: {args.events:,} events; one hop at {args.rate:.0f}/s for"
