@@ -109,7 +109,7 @@ def ratio_of(item: dict[str, Any]) -> float | None:
     return None
 
 
-def table(figures: Iterable[dict[str, Any]], *, width: int = 50) -> str:
+def table(figures: Iterable[dict[str, Any]], *, width: int = 58) -> str:
     head = (
         f"{'figure':<{width}}{'median':>12} {'unit':<9}{'spread (min-max)':>22}{'vs ceiling':>11}"
     )
