@@ -88,7 +88,15 @@ async def raw_client(url: str, count: int, concurrency: int) -> float:
                 "params": {"name": "Warga", "text": "Halo Warga, ada lowongan kerja " * 8},
             }  # fmt: skip
             async with slots:
-                response = await http.post(url, json=payload, headers={"Idempotency-Key": key})
+                for attempt in range(3):  # notify resends too: a reset under load is not fatal
+                    try:
+                        response = await http.post(
+                            url, json=payload, headers={"Idempotency-Key": key}
+                        )
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
                 response.raise_for_status()
 
         started = time.perf_counter()
