@@ -36,11 +36,8 @@ format: setup  ## apply ruff's fixes and formatting
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
-bench: setup servers  ## benchmarks: printed tables, JSON in benchmarks/results/
-	$(UV) run --frozen python benchmarks/registry_import.py
-	$(UV) run --frozen python benchmarks/vacancies_matching.py
-	$(UV) run --frozen python benchmarks/notify_fanout.py
-	$(UV) run --frozen python benchmarks/console_projection.py
+bench: setup servers  ## benchmarks beside raw ceilings, one table and results/all.json; BENCH_ARGS=--full
+	$(UV) run --frozen python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:  ## drop the local platform databases and the broker's queues and event log (demo data)
 	$(UV) run --frozen python -m kerjalokal.db drop kerjalokal_registry kerjalokal_vacancies \

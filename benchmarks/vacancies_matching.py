@@ -1,6 +1,7 @@
-"""Matching one vacancy against 200,000 seekers, beside two raw ceilings, on a throwaway database.
+"""Matching one vacancy against 200,000 and 1,000,000 seekers, beside two raw ceilings, on a
+throwaway database each.
 
-    uv run python benchmarks/vacancies_matching.py [--seekers 200000] [--repeat 7]
+    uv run python benchmarks/vacancies_matching.py [--seekers 200000 1000000] [--repeat 7]
 
 Synthetic seekers (Kabupaten Bekasi desa, education levels, tracks, majors, skills from a
 vocabulary of 60, 8% with a certified skill, 85% active) are written with COPY to the service's
@@ -49,7 +50,7 @@ RESULTS = Path(__file__).parent / "results" / "vacancies_matching.json"
 ADMIN_URL = os.getenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 YEAR = datetime.now(UTC).year
 CAP = 10_000
-GOAL_SECONDS = 0.5  # "well under a second"
+GOAL_SECONDS = 0.2  # the issue: under 200 ms at 200,000 seekers
 SKILLS = [f"keahlian-{i:02d}" for i in range(52)] + [
     "pengelasan", "bubut", "forklift", "operator cnc", "menjahit", "gudang", "quality control",
     "listrik industri",
@@ -276,13 +277,37 @@ def print_table(result: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seekers", type=int, default=200_000)
+    parser.add_argument("--seekers", type=int, nargs="+", default=[200_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    result = asyncio.run(with_database(args.seekers, args.repeat))
-    print_table(result)
+    sizes = []
+    for count in args.seekers:
+        result = asyncio.run(with_database(count, args.repeat))
+        print_table(result)
+        sizes.append(result)
+    combined = {
+        "benchmark": "vacancies_matching",
+        "measured_at": sizes[-1]["measured_at"],
+        "machine": sizes[-1]["machine"],
+        "sizes": sizes,
+        "figures": {
+            f"{key}_{result['seekers']}": item
+            | {"label": f"{item['label']} ({result['seekers']:,})"}
+            for result in sizes
+            for key, item in result["figures"].items()
+        },
+        "goals": [
+            {
+                "goal": f"one vacancy matched in < {GOAL_SECONDS * 1000:.0f} ms at"
+                f" {result['seekers']:,} seekers",
+                "met": result["goal"]["met"],
+                "measured": f"{result['figures']['service']['median']:.1f} ms",
+            }
+            for result in sizes
+        ],
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    RESULTS.write_text(json.dumps(combined, indent=2) + "\n")
     print(f"written: {RESULTS}")
 
 
