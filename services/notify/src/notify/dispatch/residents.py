@@ -99,8 +99,10 @@ class ResidentDispatcher:
         delay = 0.5
         while not self._stopping:
             try:
+                # Cleared before the claim, not after: a wake-up (new rows committed) arriving
+                # while this batch is claimed and sent must not be lost to a full poll's sleep.
+                self._wake.clear()
                 if await self.run_once() < self._batch and not self._stopping:
-                    self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll)
                 delay = 0.5
