@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from kerjalokal.events.schemas import SCHEMA_DIR
+from kerjalokal.events.schemas import SCHEMA_DIR, json_type
 
 Schema = dict[str, Any]
 SMALL = 127  # see the integer case below
@@ -118,8 +118,8 @@ class _Builder:
         node = self.resolve(node)
         if "const" in node or "enum" in node:
             values = node.get("enum", [node.get("const")])
-            return {_json_type(v) for v in values} | ({"number"} if any(
-                _json_type(v) == "integer" for v in values) else set())  # fmt: skip
+            return {json_type(v) for v in values} | ({"number"} if any(
+                json_type(v) == "integer" for v in values) else set())  # fmt: skip
         if "anyOf" in node:
             return set().union(*(self.types_of(option) for option in node["anyOf"]))
         kind = node.get("type")
@@ -131,20 +131,6 @@ class _Builder:
         if node.get("format") in ("date", "date-time"):
             kinds |= {"integer", "number"}  # ... and a number as a Unix time
         return kinds
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def valid(event_type: str) -> st.SearchStrategy[dict[str, Any]]:

@@ -72,6 +72,7 @@ def _notify(database_url: str, amqp_url: str) -> Any:
         AMQP_URL=amqp_url,
         OPERATOR_TOKEN=OPERATOR_TOKEN,
         NOTIFY_OPT_OUT_KEY="test-opt-out-key",
+        NOTIFY_DATA_KEY=base64.b64encode(os.urandom(32)).decode(),
         NOTIFY_PUBLIC_URL="http://notify.test",
         NOTIFY_QUIET_HOURS="",
         NOTIFY_POLL_INTERVAL=0.5,

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime
 
+from . import base
 from .base import Event, example
 
 VACANCY_ID = "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
@@ -111,22 +112,10 @@ class NotificationFailedV1(Event):
     failed_at: AwareDatetime
 
 
-class ResidentDataErasedV1(Event):
+class ResidentDataErasedV1(base.ResidentDataErased):
     """Notify finished erasing what it held about a resident after `registry.resident_erased` (UU
     27/2022): contact details are blanked, pending messages cancelled and the delivery log's
     message parameters cleared. `erasure_event_id` is the id of that event; the console shows an
     erasure as complete once every service has confirmed it."""
 
     TYPE: ClassVar[str] = "notify.resident_data_erased.v1"
-    SUBJECT: ClassVar[str] = "resident_id"
-    model_config = example(
-        {
-            "resident_id": RESIDENT_ID,
-            "erasure_event_id": "6d5c4b3a-2f1e-4d0c-9b8a-7f6e5d4c3b2a",
-            "erased_at": "2027-01-15T10:00:02+07:00",
-        }
-    )
-
-    resident_id: UUID
-    erasure_event_id: UUID
-    erased_at: AwareDatetime

@@ -171,14 +171,15 @@ def _kind(variant: Schema, root: Schema) -> str:
         return str(schema["type"])
     values = _enum(schema)
     if values is not None:
-        kinds = sorted({_json_type(value) for value in values})
+        kinds = sorted({json_type(value) for value in values})
         return "|".join(kinds) or "never"
     if "properties" in schema:
         return "object"
     return "any"
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a decoded JSON value."""
     if value is None:
         return "null"
     if isinstance(value, bool):

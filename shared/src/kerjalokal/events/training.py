@@ -12,6 +12,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from . import base
 from .base import Event, example
 
 _IDS = {
@@ -32,8 +33,6 @@ ReadinessReason = Literal[
     "assessed", "reassessed", "enrolled", "returned", "completed", "hired", "not_eligible",
     "removed",
 ]  # fmt: skip
-
-RESIDENT_ID = "7b0f6a6e-2f0e-4d7e-9a57-2f1c1f0b9a01"
 
 
 class CertifiedSkill(BaseModel):
@@ -339,22 +338,10 @@ class ApprenticeshipCompletedV1(Event):
     completed_at: AwareDatetime
 
 
-class ResidentDataErasedV1(Event):
+class ResidentDataErasedV1(base.ResidentDataErased):
     """Training finished erasing what it held about a resident after `registry.resident_erased` (UU
     27/2022): enrollments keep only the resident's random id for the figures, free-text notes
     about the resident are removed. `erasure_event_id` is the id of that event; the console
     shows an erasure as complete once every service has confirmed it."""
 
     TYPE: ClassVar[str] = "training.resident_data_erased.v1"
-    SUBJECT: ClassVar[str] = "resident_id"
-    model_config = example(
-        {
-            "resident_id": RESIDENT_ID,
-            "erasure_event_id": "6d5c4b3a-2f1e-4d0c-9b8a-7f6e5d4c3b2a",
-            "erased_at": "2027-01-15T10:00:02+07:00",
-        }
-    )
-
-    resident_id: UUID
-    erasure_event_id: UUID
-    erased_at: AwareDatetime

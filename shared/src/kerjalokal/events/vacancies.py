@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from . import base
 from .base import Event, example
 
 COMPANY_ID = "0c7e2a9d-1b3c-4d5e-8f90-a1b2c3d4e5f6"
@@ -383,22 +384,10 @@ class ResidentHiredV1(Event):
     hired_at: AwareDatetime
 
 
-class ResidentDataErasedV1(Event):
+class ResidentDataErasedV1(base.ResidentDataErased):
     """Vacancies finished erasing what it held about a resident after `registry.resident_erased` (UU
     27/2022): its matching projection and the NIK lookup hash are deleted, applications and
     hires keep only the resident's random id for the figures. `erasure_event_id` is the id of
     that event; the console shows an erasure as complete once every service has confirmed it."""
 
     TYPE: ClassVar[str] = "vacancies.resident_data_erased.v1"
-    SUBJECT: ClassVar[str] = "resident_id"
-    model_config = example(
-        {
-            "resident_id": RESIDENT_ID,
-            "erasure_event_id": "6d5c4b3a-2f1e-4d0c-9b8a-7f6e5d4c3b2a",
-            "erased_at": "2027-01-15T10:00:02+07:00",
-        }
-    )
-
-    resident_id: UUID
-    erasure_event_id: UUID
-    erased_at: AwareDatetime
