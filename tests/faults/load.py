@@ -49,6 +49,7 @@ class Load:
     session_id: str = ""
     session_seats: int = 0
     rounds: int = 0
+    last_status: int = 0
     _round: Any = field(default_factory=itertools.count)
 
     def _client(self, name: str) -> httpx.AsyncClient:
@@ -62,11 +63,13 @@ class Load:
     async def _post(
         self, client: httpx.AsyncClient, kind: str, path: str, body: Any = None
     ) -> dict[str, Any] | None:
+        self.last_status = 0
         try:
             answer = await client.post(path, json=body)
         except httpx.HTTPError:
             self.failures[f"{kind}: no answer"] += 1
             return None
+        self.last_status = answer.status_code
         if answer.status_code >= 300:
             self.failures[f"{kind}: {answer.status_code}"] += 1
             if kind not in ("registration", "verification"):  # their answers may echo PII
@@ -118,17 +121,19 @@ class Load:
         await self._register(reg, n)
         if n % 6 == 0 or not self.open_vacancies:
             await self._publish_vacancy(vac)
-        settled = [r for r in self.residents.values() if r.round <= n - 3]
+        settled = [r for r in self.residents.values() if r.round <= n - 8]
         self.rng.shuffle(settled)
-        if self.open_vacancies and (r := next((r for r in settled if not r.applied), None)):
+        # even rounds' residents look for work, odd rounds' go to training first
+        seekers = [r for r in settled if r.round % 2 == 0]
+        trainees = [r for r in settled if r.round % 2 == 1]
+        if self.open_vacancies and (r := next((r for r in seekers if not r.applied), None)):
             await self._apply(vac, r)
-        if n % 2 == 0 and (r := next((r for r in settled if r.applied and not r.hired), None)):
+        if n % 2 == 0 and (r := next((r for r in seekers if r.applied and not r.hired), None)):
             await self._hire(vac, r)
-        free = (r for r in settled if not r.enrollment and not r.applied)
-        if n % 2 == 1 and (r := next(free, None)):
+        if r := next((r for r in trainees if not r.enrollment), None):
             await self._enroll(tr, r)
-        done = (r for r in settled if r.enrollment and not r.completed and r.round <= n - 5)
-        if n % 3 == 1 and (r := next(done, None)):
+        done = (r for r in trainees if r.enrollment and not r.completed and r.round <= n - 6)
+        if n % 2 == 1 and (r := next(done, None)):
             await self._complete(tr, r)
 
     async def _register(self, reg: httpx.AsyncClient, n: int) -> None:
@@ -167,6 +172,8 @@ class Load:
         if answer := await self._post(vac, "application", "/applications", body):
             r.applied = answer["application_id"]
             self._ack("application", r.applied)
+        elif self.last_status == 422:  # not known there yet: refused, nothing committed
+            r.applied = None
 
     async def _hire(self, vac: httpx.AsyncClient, r: Resident) -> None:
         r.hired = True
@@ -192,6 +199,8 @@ class Load:
             self.session_seats -= 1
             r.enrollment = answer["enrollment_id"]
             self._ack("enrollment", r.enrollment)
+        elif self.last_status == 422:  # not known there yet: refused, nothing committed
+            r.enrollment = None
 
     async def _complete(self, tr: httpx.AsyncClient, r: Resident) -> None:
         r.completed = True

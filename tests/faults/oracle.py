@@ -73,7 +73,7 @@ class Check:
     duplicated_detail: Counter[str] = field(default_factory=Counter)
     pending_sends: int = 0
     ready: int = 0
-    order_violations: int = 0
+    out_of_order: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     error: str = ""
 
     @property
@@ -125,7 +125,8 @@ class Oracle:
         self.poison.clear()
         self._events_before = len(await self.events())
         self._gateway_before = self.platform.gateway.duplicates
-        self._failures_before = sum(self.load.failures.values())
+        self._failures_before = Counter(self.load.failures)
+        self._out_of_order_before = set((await self.check()).out_of_order)
 
     async def events(self) -> list[Event]:
         found = []
@@ -179,7 +180,7 @@ class Oracle:
         if unrecorded:
             check.duplicated_detail["gateway: sent but not recorded as sent"] += len(unrecorded)
             check.duplicated += len(unrecorded)
-        check.order_violations = self._order(events)
+        check.out_of_order = self._order(events)
         return check
 
     def _acknowledged(self, events: list[Event], check: Check) -> None:
@@ -214,7 +215,7 @@ class Oracle:
             check.duplicated += extra
             check.duplicated_detail["registry: placed twice"] += extra
 
-    def _order(self, events: list[Event]) -> int:
+    def _order(self, events: list[Event]) -> dict[tuple[str, str], list[Any]]:
         first: dict[str, int] = {}
         for i, m in enumerate(self.platform.witness.messages):
             first.setdefault(m.event_id, i)
@@ -222,10 +223,12 @@ class Oracle:
         for e in events:
             if e.event_id in first and e.subject:
                 by_aggregate[(e.producer, e.subject)].append(e)
-        violations = 0
-        for seen in by_aggregate.values():
-            arrival = [first[e.event_id] for e in sorted(seen, key=lambda e: e.seq)]
-            violations += arrival != sorted(arrival)
+        violations = {}
+        for aggregate, seen in by_aggregate.items():
+            in_order = sorted(seen, key=lambda e: e.seq)
+            arrival = [first[e.event_id] for e in in_order]
+            if arrival != sorted(arrival):
+                violations[aggregate] = [(e.seq, e.event_type, first[e.event_id]) for e in in_order]
         return violations
 
     async def _consumers(
@@ -293,6 +296,11 @@ class Oracle:
                 quiet_since = None
             await asyncio.sleep(1.0)
         events = check.events - self._events_before
+        new_disorder = {
+            f"{k[0]} {k[1]}": v
+            for k, v in check.out_of_order.items()
+            if k not in self._out_of_order_before
+        }
         dead = await self._dead_letters_safely()
         outbox_ids = {e.event_id for e in await self._events_safely()}
         healthy = sum(n for (_, mid), n in dead.items() if mid in outbox_ids)
@@ -307,8 +315,8 @@ class Oracle:
             external_repeats=self.platform.gateway.duplicates - self._gateway_before,
             healthy_dead_lettered=healthy,
             poison_missing=missing,
-            order_violations=check.order_violations,
-            requests_failed=sum(self.load.failures.values()) - self._failures_before,
+            order_violations=len(new_disorder),
+            requests_failed=sum((self.load.failures - self._failures_before).values()),
             detail={
                 "lost": dict(check.lost_detail),
                 "duplicated": dict(check.duplicated_detail),
@@ -318,6 +326,8 @@ class Oracle:
                 "error": check.error,
                 "dead_letters": {f"{q} {m}": n for (q, m), n in dead.items()},
                 "poison_expected": {f"{q} {m}": n for (q, m), n in self.poison.items()},
+                "requests_failed": dict(self.load.failures - self._failures_before),
+                "out_of_order (seq, type, witness arrival)": dict(list(new_disorder.items())[:3]),
             },
         )
 
