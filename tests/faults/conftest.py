@@ -8,7 +8,7 @@ It runs alone: collected beside other tests (a plain `pytest`), its tests are de
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,14 @@ def oracle(platform: Platform, load: Load) -> Oracle:
 
 
 @pytest.fixture(scope="session")
-def results() -> list[Result]:
-    return RESULTS
+def record() -> Callable[[Result], None]:
+    """Keep a scenario's result for the table, and write the results so far."""
+
+    def keep(result: Result) -> None:
+        RESULTS.append(result)
+        write_results()
+
+    return keep
 
 
 COLUMNS = ("scenario", "events", "lost", "duplicated", "dead-lettered", "recovery s")
@@ -99,22 +105,8 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not RESULTS:
-        return
-    terminalreporter.section("fault suite")
-    terminalreporter.write_line(table(RESULTS))
-    for r in RESULTS:
-        extra = {
-            "external repeats (absorbed by the gateway's key)": r.external_repeats,
-            "healthy dead-lettered": r.healthy_dead_lettered,
-            "poison missing from the DLQs": r.poison_missing,
-            "order violations": r.order_violations,
-            "requests failed during the fault": r.requests_failed,
-        }
-        shown = ", ".join(f"{k} {v}" for k, v in extra.items() if v)
-        if shown:
-            terminalreporter.write_line(f"  {r.scenario}: {shown}")
+def write_results() -> Path:
+    """The results so far as JSON (after each scenario, so an interrupted run keeps them)."""
     out = HERE / "results" / "faults.json"
     out.parent.mkdir(exist_ok=True)
     load = SESSION.get("load")
@@ -135,4 +127,24 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             default=str,
         )
     )
+    return out
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not RESULTS:
+        return
+    terminalreporter.section("fault suite")
+    terminalreporter.write_line(table(RESULTS))
+    for r in RESULTS:
+        extra = {
+            "external repeats (absorbed by the gateway's key)": r.external_repeats,
+            "healthy dead-lettered": r.healthy_dead_lettered,
+            "poison missing from the DLQs": r.poison_missing,
+            "order violations": r.order_violations,
+            "requests failed during the fault": r.requests_failed,
+        }
+        shown = ", ".join(f"{k} {v}" for k, v in extra.items() if v)
+        if shown:
+            terminalreporter.write_line(f"  {r.scenario}: {shown}")
+    out = write_results()
     terminalreporter.write_line(f"written to {out.relative_to(HERE.parent.parent)}")

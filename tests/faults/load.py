@@ -119,7 +119,7 @@ class Load:
         n = next(self._round)
         self.rounds += 1
         await self._register(reg, n)
-        if n % 6 == 0 or not self.open_vacancies:
+        if n % 10 == 0 or not self.open_vacancies:
             await self._publish_vacancy(vac)
         settled = [r for r in self.residents.values() if r.round <= n - 8]
         self.rng.shuffle(settled)
@@ -138,6 +138,8 @@ class Load:
 
     async def _register(self, reg: httpx.AsyncClient, n: int) -> None:
         payload = registration(skills=["pengelasan", "gudang"])
+        if n % 3:  # a third agree to be contacted: notify's messages stay a fraction of the load
+            payload["consent"] = {"contact": False, "channels": []}
         self.secrets |= {payload["nik"], payload["phone"], payload["email"]}
         self.secrets.add("+62" + payload["phone"][1:])  # the gateway's form of the number
         created = await self._post(reg, "registration", "/residents", payload)
@@ -165,6 +167,9 @@ class Load:
         if await self._post(vac, "vacancy", f"/vacancies/{vid}/approve", {}):
             self._ack("vacancy", vid)
             self.open_vacancies.append(vid)
+        if len(self.open_vacancies) > 3:  # each new seeker is matched to every open vacancy
+            oldest = self.open_vacancies.pop(0)
+            await self._post(vac, "closing", f"/vacancies/{oldest}/close", {"reason": "closed"})
 
     async def _apply(self, vac: httpx.AsyncClient, r: Resident) -> None:
         body = {"vacancy_id": self.rng.choice(self.open_vacancies), "resident_id": r.resident_id}
@@ -193,6 +198,11 @@ class Load:
         if self.session_seats <= 0:
             await self._new_session(tr)
         body = {"resident_id": r.resident_id}
+        ready = {"resident_id": r.resident_id, "vocation": "Pengelasan", "kbji_code": "7212.01"}
+        if not await self._post(tr, "ready pool", "/ready-pool", ready):
+            if self.last_status == 422:  # not known there yet: refused, nothing committed
+                r.enrollment = None
+            return
         path = f"/sessions/{self.session_id}/enrollments"
         answer = await self._post(tr, "enrollment", path, body)
         if answer:

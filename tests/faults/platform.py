@@ -280,12 +280,20 @@ class Platform:
         return sorted({q for queues in self.bindings.values() for q in queues})
 
     async def stop(self) -> None:
-        await self.witness.stop()
-        for service in self.services.values():
-            service.stop()
-        for proxy in self.proxies.values():
-            await proxy.cut()
-        await self.gateway.stop()
+        """Stop everything, each step whatever happened to the ones before."""
+        try:
+            await self.witness.stop()
+        finally:
+            for service in self.services.values():
+                try:
+                    service.stop()
+                except BaseException:
+                    service.kill()
+            for proxy in self.proxies.values():
+                with contextlib.suppress(Exception):
+                    await proxy.cut()
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                await self.gateway.stop()
 
     def service_logs(self) -> str:
         return "\n".join(s.log.read_text(errors="replace") for s in self.services.values())

@@ -6,6 +6,7 @@ stopped, restarted or reconfigured). Every process is recorded by pid and killed
 the way out; the temp dir goes with it.
 """
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -232,6 +233,8 @@ class PrivateServers:
         self.base.chmod(0o755)
         self.rabbit = PrivateRabbit(self.base)
         self.postgres = PrivatePostgres(self.base)
+        self._torn_down = False
+        atexit.register(self.teardown)  # a backstop when the session is interrupted
 
     def start(self) -> dict[str, float]:
         self.rabbit.prepare()
@@ -241,6 +244,9 @@ class PrivateServers:
         return {"postgres_boot_s": round(pg, 1), "rabbitmq_boot_s": round(rabbit, 1)}
 
     def teardown(self) -> None:
+        if self._torn_down:
+            return
+        self._torn_down = True
         try:
             self.rabbit.teardown()
         finally:

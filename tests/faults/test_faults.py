@@ -229,7 +229,11 @@ def _chosen() -> list[str]:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("scenario", _chosen())
 async def test_fault(
-    scenario: str, platform: Platform, load: Load, oracle: Oracle, results: list[Result]
+    scenario: str,
+    platform: Platform,
+    load: Load,
+    oracle: Oracle,
+    record: Callable[[Result], None],
 ) -> None:
     for service in platform.services.values():  # a scenario before may have left one down
         if not service.alive():
@@ -245,7 +249,7 @@ async def test_fault(
         await running
     fault_end = time.monotonic()
     result = await oracle.settle(scenario, fault_end, SETTLE)
-    results.append(result)
+    record(result)
     print(f"\n{scenario}: {json.dumps(result.__dict__, default=str)}")
     assert result.recovery_s is not None, f"not quiet after {SETTLE:.0f} s: {result.detail}"
     assert result.lost == 0, result.detail
