@@ -133,9 +133,11 @@ class Oracle:
         for name, service in self.platform.services.items():
             conn = await asyncpg.connect(service.database, timeout=10)
             try:
-                rows = await conn.fetch(
-                    "SELECT seq, event_id, event_type, exchange, subject, payload,"
-                    " published_at IS NOT NULL AS published FROM outbox ORDER BY seq"
+                rows = await conn.fetch(  # payloads only where the oracle reads them
+                    "SELECT seq, event_id, event_type, exchange, subject,"
+                    " CASE WHEN event_type = ANY($1::text[]) THEN payload ELSE '{}' END"
+                    " AS payload, published_at IS NOT NULL AS published FROM outbox ORDER BY seq",
+                    [PLACED, "vacancies.resident_hired.v1"],
                 )
             finally:
                 await conn.close()

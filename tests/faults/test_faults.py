@@ -22,7 +22,7 @@ from .platform import Platform
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration, pytest.mark.e2e]
 LONG = os.getenv("FAULTS", "") == "all"
-WARMUP = 12.0 if LONG else 5.0  # seconds of load before the fault
+WARMUP = 12.0 if LONG else 4.0  # seconds of load before the fault
 SETTLE = 240.0  # the most a recovery may take before the scenario fails
 FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
@@ -47,7 +47,7 @@ def _failpoint(name: str, point: str) -> Fault:
     async def fault(platform: Platform, oracle: Oracle) -> None:
         service = platform.services[name]
         service.stop()
-        await service.start({"KERJALOKAL_FAILPOINT": point})
+        service.spawn({"KERJALOKAL_FAILPOINT": point})  # it may die before it is ready
         deadline = time.monotonic() + 90
         while service.alive() and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
