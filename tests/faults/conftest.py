@@ -138,6 +138,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for r in RESULTS:
         extra = {
             "external repeats (absorbed by the gateway's key)": r.external_repeats,
+            "unrecorded sends": r.unrecorded_sends,
             "healthy dead-lettered": r.healthy_dead_lettered,
             "poison missing from the DLQs": r.poison_missing,
             "order violations": r.order_violations,

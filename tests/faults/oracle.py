@@ -7,9 +7,10 @@ dead-lettered, and whether each aggregate's events arrived in order.
   witness queue bound `#`. Each id the load was acknowledged (a 2xx) must have its event.
 - Duplicated effects: more than one event for one business fact (one registration, publication,
   application, hire, enrollment, completion, placement or notification), more than one message
-  sent to a resident for one vacancy, or a gateway message notify did not record as sent.
-  Repeated gateway requests for a key already sent are absorbed by the idempotency key and
-  reported apart (the external-send bound).
+  sent to a resident for one vacancy. Repeated gateway requests for a key already sent are
+  absorbed by the idempotency key and reported apart (the external-send bound), and so are
+  messages the gateway sent whose delivery notify did not record as sent (P4's "sent, not yet
+  recorded" window), with the status it recorded instead.
 - Dead-lettered: every message in each `<service>.dlq`; it must be exactly the poison the scenario
   injected (into every queue bound to its routing key), never a committed event.
 - Order: for each aggregate, the witness saw its events first in outbox order.
@@ -74,6 +75,7 @@ class Check:
     pending_sends: int = 0
     ready: int = 0
     out_of_order: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    unrecorded: dict[str, str] = field(default_factory=dict)  # gateway key -> delivery status
     error: str = ""
 
     @property
@@ -90,6 +92,7 @@ class Result:
     dead_lettered: int
     recovery_s: float | None
     external_repeats: int = 0
+    unrecorded_sends: int = 0  # the gateway sent it; notify's record says otherwise
     healthy_dead_lettered: int = 0
     poison_missing: int = 0
     order_violations: int = 0
@@ -126,7 +129,9 @@ class Oracle:
         self._events_before = len(await self.events())
         self._gateway_before = self.platform.gateway.duplicates
         self._failures_before = Counter(self.load.failures)
-        self._out_of_order_before = set((await self.check()).out_of_order)
+        before = await self.check()
+        self._out_of_order_before = set(before.out_of_order)
+        self._unrecorded_before = set(before.unrecorded)
 
     async def events(self) -> list[Event]:
         found = []
@@ -177,11 +182,12 @@ class Oracle:
         check.duplicated += dup_sends
         if dup_sends:
             check.duplicated_detail["notify: 2 messages, 1 resident and vacancy"] += dup_sends
-        check.pending_sends, sent_ids = sends
-        unrecorded = set(self.platform.gateway.messages) - sent_ids
-        if unrecorded:
-            check.duplicated_detail["gateway: sent but not recorded as sent"] += len(unrecorded)
-            check.duplicated += len(unrecorded)
+        check.pending_sends, statuses = sends
+        check.unrecorded = {
+            key: statuses.get(key, "none")
+            for key in self.platform.gateway.messages
+            if statuses.get(key) != "sent"
+        }
         check.out_of_order = self._order(events)
         return check
 
@@ -235,9 +241,9 @@ class Oracle:
 
     async def _consumers(
         self,
-    ) -> tuple[dict[str, dict[str, int]], tuple[int, set[str]], int]:
+    ) -> tuple[dict[str, dict[str, int]], tuple[int, dict[str, str]], int]:
         inboxes: dict[str, dict[str, int]] = {}
-        pending, sent, dup_sends = 0, set(), 0
+        pending, statuses, dup_sends = 0, {}, 0
         for name in SERVICES:
             conn = await asyncpg.connect(self.platform.services[name].database, timeout=10)
             try:
@@ -247,11 +253,10 @@ class Oracle:
                     pending = await conn.fetchval(
                         "SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')"
                     )
-                    ids = await conn.fetch(
-                        "SELECT delivery_id FROM delivery WHERE status = 'sent'"
-                        " AND channel = 'whatsapp'"
+                    rows = await conn.fetch(
+                        "SELECT delivery_id, status FROM delivery WHERE channel = 'whatsapp'"
                     )
-                    sent = {str(r["delivery_id"]) for r in ids}
+                    statuses = {str(r["delivery_id"]): r["status"] for r in rows}
                     dup_sends = await conn.fetchval(
                         "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM delivery"
                         " WHERE kind = 'resident' AND status = 'sent'"
@@ -259,7 +264,7 @@ class Oracle:
                     )
             finally:
                 await conn.close()
-        return inboxes, (pending, sent), int(dup_sends)
+        return inboxes, (pending, statuses), int(dup_sends)
 
     async def _ready(self) -> int:
         connection = await aio_pika.connect(self.platform.servers.rabbit.url, timeout=10)
@@ -298,6 +303,7 @@ class Oracle:
                 quiet_since = None
             await asyncio.sleep(1.0)
         events = check.events - self._events_before
+        unrecorded = {k: v for k, v in check.unrecorded.items() if k not in self._unrecorded_before}
         new_disorder = {
             f"{k[0]} {k[1]}": v
             for k, v in check.out_of_order.items()
@@ -315,6 +321,7 @@ class Oracle:
             dead_lettered=sum(dead.values()),
             recovery_s=None if recovered is None else round(max(recovered, 0.0), 1),
             external_repeats=self.platform.gateway.duplicates - self._gateway_before,
+            unrecorded_sends=len(unrecorded),
             healthy_dead_lettered=healthy,
             poison_missing=missing,
             order_violations=len(new_disorder),
@@ -329,6 +336,7 @@ class Oracle:
                 "dead_letters": {f"{q} {m}": n for (q, m), n in dead.items()},
                 "poison_expected": {f"{q} {m}": n for (q, m), n in self.poison.items()},
                 "requests_failed": dict(self.load.failures - self._failures_before),
+                "gateway sends not recorded as sent (status)": dict(Counter(unrecorded.values())),
                 "out_of_order (seq, type, witness arrival)": dict(list(new_disorder.items())[:3]),
             },
         )
