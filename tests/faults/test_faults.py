@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aio_pika
+import asyncpg
 import pytest
 
 from kerjalokal.events.vacancies import VacancyPublishedV1
@@ -257,3 +258,33 @@ async def test_fault(
     assert result.healthy_dead_lettered == 0, result.detail
     assert result.poison_missing == 0, result.detail
     assert result.order_violations == 0, result.detail
+
+
+@pytest.mark.timeout(300)
+async def test_the_oracle_sees_a_lost_effect(
+    platform: Platform, load: Load, oracle: Oracle
+) -> None:
+    """The oracle's own check, after the scenarios: one inbox row taken away is one event lost,
+    and putting it back makes the system whole again (so lost = 0 above is not vacuous)."""
+    if load.rounds == 0:
+        pytest.skip("no load ran (no scenario was selected)")
+    conn = await asyncpg.connect(platform.services["training"].database)
+    try:
+        row = await conn.fetchrow(
+            "DELETE FROM inbox WHERE ctid = (SELECT ctid FROM inbox LIMIT 1) RETURNING *"
+        )
+        assert row is not None
+        try:
+            check = await oracle.check()
+        finally:
+            columns = list(row.keys())
+            await conn.execute(
+                f"INSERT INTO inbox ({', '.join(columns)})"
+                f" VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})",
+                *row.values(),
+            )
+    finally:
+        await conn.close()
+    assert check.lost == 1, check.lost_detail
+    assert [key.endswith("-> training") for key in check.lost_detail] == [True]
+    assert (await oracle.check()).lost == 0
