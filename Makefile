@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: help setup servers run test test-unit lint format typecheck bench clean
+.PHONY: help setup servers run test test-unit faults lint format typecheck bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,6 +23,10 @@ run: setup servers  ## run every service with demo data; prints the URLs (Ctrl-C
 
 test: setup servers  ## run the whole test suite against the real PostgreSQL and RabbitMQ
 	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest tests/faults
+
+faults: setup  ## the long fault run: every scenario, a longer load (tests/faults/README.md)
+	FAULTS=all $(UV) run --frozen pytest tests/faults
 
 test-unit: setup  ## only the fast tests (no servers)
 	$(UV) run --frozen pytest -m "not integration and not e2e" shared/tests/unit services/*/tests/unit tests/contracts

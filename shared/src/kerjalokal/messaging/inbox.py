@@ -6,6 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
+from . import failpoints
 from .consumer import PermanentError
 
 
@@ -31,4 +32,5 @@ async def handle_once(
         if not first_time:
             return False
         await apply(conn)
-        return True
+    failpoints.hit("consumer.after_commit_before_ack")
+    return True

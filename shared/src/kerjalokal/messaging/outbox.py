@@ -23,6 +23,7 @@ from prometheus_client import Counter, Gauge
 
 from kerjalokal.events import Event
 
+from . import failpoints
 from .envelope import CONTENT_TYPE, ce_headers
 from .topology import EVENTS, RESTRICTED, exchange_for
 
@@ -138,6 +139,7 @@ class OutboxRelay:
         )
         if not rows:
             return 0
+        failpoints.hit("relay.before_publish")
         outcomes = await asyncio.gather(
             *(self._publish(row) for row in rows), return_exceptions=True
         )
@@ -148,6 +150,7 @@ class OutboxRelay:
                 break
             confirmed.append(row["seq"])
         if confirmed:
+            failpoints.hit("relay.after_confirm_before_mark")
             await conn.execute(
                 "UPDATE outbox SET published_at = now(), attempts = attempts + 1"
                 " WHERE seq = ANY($1::bigint[])",

@@ -1,0 +1,299 @@
+"""The system under test: registry, vacancies, training and notify as real processes
+(`python -m <svc>.cli serve`), each on its own database of the private PostgreSQL and reaching the
+private RabbitMQ through a proxy of its own (so a network fault hits one service), notify sending
+through a fake WhatsApp gateway, and a witness queue bound `#` on `kerjalokal.events`.
+"""
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx
+
+from notify.testing import FakeGateway
+
+from .servers import PrivateServers, free_port
+
+SERVICES = ("registry", "vacancies", "training", "notify")
+OPERATOR_TOKEN = "faults-operator"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+WITNESS = "faults.witness"
+
+
+def _key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+class FaultProxy:
+    """A TCP proxy with three states: pass, cut (refuse and drop connections) and black hole
+    (connections stay open, every byte is swallowed in both directions)."""
+
+    def __init__(self, target_port: int) -> None:
+        self._target = ("127.0.0.1", target_port)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = free_port()
+        self.blackholed = False
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def restore(self) -> None:
+        self.blackholed = False
+        if self._server is None:
+            await self.start()
+
+    async def black_hole(self) -> None:
+        self.blackholed = True
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                if self.blackholed:
+                    continue
+                writer.write(data)
+                await writer.drain()
+        with contextlib.suppress(OSError, RuntimeError):
+            writer.transport.abort()
+        self._writers.discard(writer)
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def database(self) -> str:
+        return self.env[f"{self.name.upper()}_DATABASE_URL"]
+
+    def spawn(self, extra: dict[str, str] | None = None) -> None:
+        self.extra = extra or {}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"{self.name}.cli", "serve", "--host", "127.0.0.1",
+                 "--port", str(self.port)],
+                env=os.environ | self.env | self.extra, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    async def start(self, extra: dict[str, str] | None = None, timeout: float = 120.0) -> None:
+        self.spawn(extra)
+        await self.ready(timeout)
+
+    async def ready(self, timeout: float = 120.0) -> None:
+        assert self.process is not None
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            deadline = time.monotonic() + timeout
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited:\n{self.tail()}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/ready", timeout=5)).status_code == 200:
+                        return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.name} not ready:\n{self.tail()}")
+                await asyncio.sleep(0.3)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+    def tail(self, n: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-n:]
+
+
+@dataclass
+class Witnessed:
+    event_id: str
+    routing_key: str
+    headers: dict[str, Any]
+    body: bytes
+    redelivered: bool
+
+
+class Witness:
+    """A durable quorum queue bound `#` on `kerjalokal.events`: every message that crossed it, in
+    arrival order, for the privacy scan and the order check; it survives broker restarts."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self.messages: list[Witnessed] = []
+        self._connection: Any = None
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(self._url, reconnect_interval=1)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=500)
+        queue = await channel.declare_queue(
+            WITNESS, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await queue.bind("kerjalokal.events", routing_key="#")
+        await queue.consume(self._keep)
+
+    async def _keep(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        self.messages.append(
+            Witnessed(
+                event_id=message.message_id or "",
+                routing_key=message.routing_key or "",
+                headers=dict(message.headers or {}),
+                body=message.body,
+                redelivered=bool(message.redelivered),
+            )
+        )
+        with contextlib.suppress(Exception):
+            await message.ack()
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+
+
+class Platform:
+    def __init__(self, servers: PrivateServers, logs: Path) -> None:
+        self.servers = servers
+        self.logs = logs
+        self.gateway = FakeGateway()
+        self.proxies: dict[str, FaultProxy] = {}
+        self.services: dict[str, ServiceProcess] = {}
+        self.witness = Witness(servers.rabbit.url)
+        self.bindings: dict[str, list[str]] = {}  # event type -> consumer queues bound to it
+
+    def amqp_url_for(self, name: str) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.proxies[name].port}/?heartbeat=5"
+
+    async def start(self) -> None:
+        await self.gateway.start()
+        admin = await asyncpg.connect(self.servers.postgres.url)
+        try:
+            for name in SERVICES:
+                await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        nik_lookup = _key()
+        for name in SERVICES:
+            proxy = FaultProxy(self.servers.rabbit.port)
+            await proxy.start()
+            self.proxies[name] = proxy
+            env = {
+                f"{name.upper()}_DATABASE_URL": self.servers.postgres.database_url(name),
+                "AMQP_URL": self.amqp_url_for(name),
+                "OPERATOR_TOKEN": OPERATOR_TOKEN,
+                "NIK_LOOKUP_KEY": nik_lookup,
+                "LOG_LEVEL": "INFO",
+            }
+            if name == "registry":
+                env |= {"REGISTRY_NIK_HMAC_KEY": _key(), "REGISTRY_DATA_KEY": _key()}
+            if name == "vacancies":
+                env |= {"VACANCIES_INDEX_REFRESH": "1"}
+            if name == "notify":
+                env |= {
+                    "NOTIFY_OPT_OUT_KEY": _key(),
+                    "NOTIFY_DATA_KEY": _key(),
+                    "NOTIFY_PUBLIC_URL": "https://lowongan.test",
+                    "WHATSAPP_GATEWAY_URL": f"{self.gateway.url}/whatsapp",
+                    "NOTIFY_QUIET_HOURS": "",
+                    "NOTIFY_DAILY_CAP": "1000",
+                    "NOTIFY_SEND_LEASE": "5",
+                    "NOTIFY_RETRY_BASE": "1",
+                    "NOTIFY_RETRY_CAP": "5",
+                    "NOTIFY_POLL_INTERVAL": "0.5",
+                }
+            self.services[name] = ServiceProcess(name, env, self.logs / f"{name}.log")
+        # one at a time: each declares the shared topology, and the machine has two cores
+        for service in self.services.values():
+            await service.start()
+        await self.witness.start()
+        self.bindings = await asyncio.to_thread(self._read_bindings)
+
+    def _read_bindings(self) -> dict[str, list[str]]:
+        out = self.servers.rabbit.ctl(
+            "list_bindings", "source_name", "destination_name", "destination_kind",
+            "routing_key", "--formatter", "json",
+        )  # fmt: skip
+        bindings: dict[str, list[str]] = {}
+        for row in json.loads(out):
+            queue = row["destination_name"]
+            if row["destination_kind"] != "queue" or row["source_name"] not in (
+                "kerjalokal.events",
+                "kerjalokal.restricted",
+            ):
+                continue
+            if queue.split(".")[0] not in SERVICES:
+                continue
+            bindings.setdefault(row["routing_key"], []).append(queue)
+        return bindings
+
+    @property
+    def consumer_queues(self) -> list[str]:
+        return sorted({q for queues in self.bindings.values() for q in queues})
+
+    async def stop(self) -> None:
+        """Stop everything, each step whatever happened to the ones before."""
+        try:
+            await self.witness.stop()
+        finally:
+            for service in self.services.values():
+                try:
+                    service.stop()
+                except BaseException:
+                    service.kill()
+            for proxy in self.proxies.values():
+                with contextlib.suppress(Exception):
+                    await proxy.cut()
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                await self.gateway.stop()
+
+    def service_logs(self) -> str:
+        return "\n".join(s.log.read_text(errors="replace") for s in self.services.values())
