@@ -276,6 +276,17 @@ class Oracle:
                 total += declared.declaration_result.message_count or 0
             return total
 
+    async def _dead_letter_depth(self) -> int:
+        """How many messages the DLQs hold, without taking them."""
+        connection = await aio_pika.connect(self.platform.servers.rabbit.url, timeout=10)
+        async with connection:
+            channel = await connection.channel()
+            total = 0
+            for name in SERVICES:
+                declared = await channel.declare_queue(f"{name}.dlq", passive=True)
+                total += declared.declaration_result.message_count or 0
+            return total
+
     async def drain_dead_letters(self) -> Counter[tuple[str, str]]:
         found: Counter[tuple[str, str]] = Counter()
         connection = await aio_pika.connect(self.platform.servers.rabbit.url, timeout=10)
@@ -293,7 +304,12 @@ class Oracle:
         deadline = fault_end + timeout
         while time.monotonic() < deadline:
             check = await self.check()
-            if check.quiet and not check.lost:
+            # A poison message that always fails is retried with backoff before it is
+            # dead-lettered: not quiet until every expected poison message is in a DLQ.
+            poisoned = not self.poison or (
+                await self._dead_letter_depth() >= sum(self.poison.values())
+            )
+            if check.quiet and not check.lost and poisoned:
                 if quiet_since is None:
                     quiet_since = time.monotonic()
                 elif time.monotonic() - quiet_since >= 1.0:

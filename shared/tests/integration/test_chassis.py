@@ -5,6 +5,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
@@ -290,6 +291,42 @@ async def test_events_of_one_aggregate_are_published_in_outbox_order(rig: Rig) -
                 pass
     received = [json.loads(m.body)["hire_id"] for m in await drain(rig.amqp_url, queue.name)]
     assert received == [str(e.hire_id) for e in events]
+
+
+class FlakyRelay(OutboxRelay):
+    """A relay whose first publish of one event fails, as during a broker restart."""
+
+    def __init__(self, *args: Any, failing: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failing = failing
+
+    async def _publish(self, row: asyncpg.Record) -> None:
+        if str(row["event_id"]) == self.failing:
+            self.failing = ""
+            raise ConnectionResetError("the broker went away")
+        await super()._publish(row)
+
+
+async def test_a_failed_publish_is_not_overtaken_by_its_aggregates_next_event(rig: Rig) -> None:
+    broker = make_broker(rig.amqp_url, service=SERVICE)
+    first, second = uuid4(), uuid4()  # two hires (the subject of resident_hired)
+    await commit(rig, hired(hire_id=first), hired(hire_id=second), hired(hire_id=first))
+    ids = [
+        str(r["event_id"]) for r in await rig.pool.fetch("SELECT event_id FROM outbox ORDER BY seq")
+    ]
+    relay = FlakyRelay(rig.pool, broker, service=SERVICE, poll_interval=0.01, failing=ids[0])
+    async with broker:
+        await broker.connect()
+        await declare_topology(broker, service=SERVICE)
+        queue = consumer_queue(SERVICE, "ordered", ResidentHiredV1)
+        await (await broker.declare_queue(queue)).bind(EVENTS.name, routing_key=queue.routing_key)
+        async with rig.pool.acquire() as conn:
+            assert await relay.relay_once(conn) == 2  # one event per hire in flight, one failed
+            while await relay.relay_once(conn):
+                pass
+    received = [m.message_id for m in await drain(rig.amqp_url, queue.name)]
+    assert [r for r in received if r in (ids[0], ids[2])] == [ids[0], ids[2]]
+    assert sorted(received) == sorted(ids)  # each once
 
 
 async def drain(amqp_url: str, queue_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:

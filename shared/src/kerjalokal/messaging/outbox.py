@@ -118,7 +118,9 @@ class OutboxRelay:
             try:
                 while True:
                     self._wake.clear()
-                    if await self.relay_once(conn) < self._batch_size:
+                    # A short batch is no sign of an empty outbox (an aggregate's next event
+                    # waits for the batch after its previous one): wait only when none was read.
+                    if await self.relay_once(conn) == 0:
                         OLDEST.labels(self._service).set((await lag(conn))[1])
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), self._poll_interval)
@@ -131,10 +133,17 @@ class OutboxRelay:
         self._wake.set()
 
     async def relay_once(self, conn: asyncpg.Connection) -> int:
-        """Publish one batch of unsent rows in order; return how many rows it read."""
+        """Publish one batch of unsent rows, many confirms in flight; return how many rows it
+        read. A batch holds at most the first unsent event of each aggregate (subject): the
+        next one of that aggregate waits until this one is confirmed, so when a publish fails
+        (the broker restarts, the network drops) nothing of the same aggregate overtakes it, and
+        consumers see each aggregate's events in outbox order (P9)."""
         rows = await conn.fetch(
-            "SELECT seq, event_id, event_type, exchange, subject, payload,"
-            " occurred_at FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+            "SELECT seq, event_id, event_type, exchange, subject, payload, occurred_at"
+            " FROM outbox o WHERE published_at IS NULL AND NOT EXISTS ("
+            "  SELECT 1 FROM outbox p WHERE p.published_at IS NULL AND p.subject = o.subject"
+            "  AND p.seq < o.seq)"
+            " ORDER BY seq LIMIT $1",
             self._batch_size,
         )
         if not rows:
@@ -143,12 +152,15 @@ class OutboxRelay:
         outcomes = await asyncio.gather(
             *(self._publish(row) for row in rows), return_exceptions=True
         )
-        confirmed = []
+        confirmed, failed = [], 0
         for row, outcome in zip(rows, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                await self._record_failure(conn, row, outcome)
-                break
-            confirmed.append(row["seq"])
+            if not isinstance(outcome, BaseException):
+                confirmed.append(row["seq"])  # no other event of its aggregate was in flight
+            elif not failed:
+                failed += 1
+                await self._record_failure(conn, row, outcome)  # the first failure speaks
+            else:
+                failed += 1
         if confirmed:
             failpoints.hit("relay.after_confirm_before_mark")
             await conn.execute(
@@ -190,7 +202,7 @@ class OutboxRelay:
         """Log which event failed and why, never its payload. A refusal by the broker (say
         ACCESS_REFUSED: this service's account may not publish that routing key) closes the
         channel; the broker opens a new one for the next attempt, and the row stays unsent and
-        blocks the ones behind it until an operator looks at it."""
+        holds back the later events of its aggregate until an operator looks at it."""
         reason = failure_reason(exc)
         log.warning(
             "outbox publish failed at seq %s (%s to %s): %s",
