@@ -3,8 +3,11 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import asyncpg
+import httpx
 import pytest
 from asyncpg.exceptions import UniqueViolationError
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from kerjalokal.events.vacancies import ResidentHiredV1
@@ -12,6 +15,7 @@ from kerjalokal.logging import redact
 from kerjalokal.messaging import consumer_queue
 from kerjalokal.messaging.consumer import describe
 from kerjalokal.messaging.envelope import ce_headers
+from kerjalokal.operations import install_unavailable_handlers
 
 
 def test_cloudevents_headers() -> None:
@@ -75,3 +79,28 @@ def test_a_database_error_is_described_without_the_values_it_quotes() -> None:
     assert reason == (
         "UniqueViolationError (SQLSTATE 23505) table seeker, constraint seeker_nik_lookup_key"
     )
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        ConnectionRefusedError(111, "Connect call failed"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+    ],
+)
+async def test_a_database_outage_answers_503_with_retry_after(outage: Exception) -> None:
+    app = FastAPI()
+    install_unavailable_handlers(app)
+
+    @app.post("/residents")
+    async def register() -> None:
+        raise outage
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        answer = await http.post("/residents")
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json()["detail"].startswith("Layanan sementara tidak tersedia")
