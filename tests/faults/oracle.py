@@ -118,6 +118,7 @@ class Oracle:
         self.poison: Counter[tuple[str, str]] = Counter()  # (dlq, message id) expected
         self._events_before = 0
         self._gateway_before = 0
+        self._hooks_before = 0
         self._failures_before = 0
 
     def expect_poison(self, message_id: str, routing_key: str) -> None:
@@ -128,6 +129,7 @@ class Oracle:
         self.poison.clear()
         self._events_before = len(await self.events())
         self._gateway_before = self.platform.gateway.duplicates
+        self._hooks_before = self._replayed_hooks()
         self._failures_before = Counter(self.load.failures)
         before = await self.check()
         self._out_of_order_before = set(before.out_of_order)
@@ -189,7 +191,29 @@ class Oracle:
             if statuses.get(key) != "sent"
         }
         check.out_of_order = self._order(events)
+        self._webhooks(events, check)
         return check
+
+    def _replayed_hooks(self) -> int:
+        return sum(r == "replayed webhook-id" for r in self.platform.receiver.refused)
+
+    def _webhooks(self, events: list[Event], check: Check) -> None:
+        """Every published vacancy reached the agency's webhook receiver once (by vacancy id);
+        a redelivered webhook-id is refused by the receiver and counted as an external repeat."""
+        hooks = Counter(
+            hook.payload["data"]["vacancy_id"]
+            for hook in self.platform.receiver.received
+            if hook.payload.get("type") == "vacancies.vacancy_published.v1"
+        )
+        for e in events:
+            if e.event_type != "vacancies.vacancy_published.v1" or not e.published:
+                continue
+            if hooks[e.subject] == 0:
+                check.lost += 1
+                check.lost_detail["vacancy_published -> agency webhook"] += 1
+            elif hooks[e.subject] > 1:
+                check.duplicated += hooks[e.subject] - 1
+                check.duplicated_detail["agency webhook: 2 for 1 vacancy"] += hooks[e.subject] - 1
 
     def _acknowledged(self, events: list[Event], check: Check) -> None:
         for kind, (event_type, key) in ACKNOWLEDGED.items():
@@ -336,7 +360,10 @@ class Oracle:
             duplicated=check.duplicated,
             dead_lettered=sum(dead.values()),
             recovery_s=None if recovered is None else round(max(recovered, 0.0), 1),
-            external_repeats=self.platform.gateway.duplicates - self._gateway_before,
+            external_repeats=self.platform.gateway.duplicates
+            - self._gateway_before
+            + self._replayed_hooks()
+            - self._hooks_before,
             unrecorded_sends=len(unrecorded),
             healthy_dead_lettered=healthy,
             poison_missing=missing,

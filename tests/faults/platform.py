@@ -21,7 +21,7 @@ import aio_pika
 import asyncpg
 import httpx
 
-from notify.testing import FakeGateway
+from notify.testing import FakeGateway, WebhookReceiver
 
 from .servers import PrivateServers, free_port
 
@@ -205,6 +205,7 @@ class Platform:
         self.servers = servers
         self.logs = logs
         self.gateway = FakeGateway()
+        self.receiver = WebhookReceiver()  # an agency's system subscribed to vacancy_published
         self.proxies: dict[str, FaultProxy] = {}
         self.services: dict[str, ServiceProcess] = {}
         self.witness = Witness(servers.rabbit.url)
@@ -215,6 +216,7 @@ class Platform:
 
     async def start(self) -> None:
         await self.gateway.start()
+        await self.receiver.start()
         admin = await asyncpg.connect(self.servers.postgres.url)
         try:
             for name in SERVICES:
@@ -249,6 +251,7 @@ class Platform:
                     "NOTIFY_RETRY_BASE": "1",
                     "NOTIFY_RETRY_CAP": "5",
                     "NOTIFY_POLL_INTERVAL": "0.5",
+                    "NOTIFY_WEBHOOK_ALLOW_PRIVATE": "true",  # the agency's receiver is local
                 }
             self.services[name] = ServiceProcess(name, env, self.logs / f"{name}.log")
         # one at a time: each declares the shared topology, and the machine has two cores
@@ -256,6 +259,21 @@ class Platform:
             await service.start()
         await self.witness.start()
         self.bindings = await asyncio.to_thread(self._read_bindings)
+        await self._subscribe_agency()
+
+    async def _subscribe_agency(self) -> None:
+        """An agency's webhook channel on notify for every published vacancy."""
+        async with httpx.AsyncClient(
+            base_url=self.services["notify"].url,
+            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+            timeout=30,
+        ) as http:
+            answer = await http.post("/channels", json={
+                "name": "Agensi uji (fault suite)", "url": f"{self.receiver.url}/hook",
+                "events": ["vacancy_published"],
+            })  # fmt: skip
+            answer.raise_for_status()
+            self.receiver.secret = answer.json()["secret"]
 
     def _read_bindings(self) -> dict[str, list[str]]:
         out = self.servers.rabbit.ctl(
@@ -294,6 +312,8 @@ class Platform:
                     await proxy.cut()
             with contextlib.suppress(Exception, KeyboardInterrupt):
                 await self.gateway.stop()
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                await self.receiver.stop()
 
     def service_logs(self) -> str:
         return "\n".join(s.log.read_text(errors="replace") for s in self.services.values())

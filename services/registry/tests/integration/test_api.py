@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from aio_pika.abc import AbstractIncomingMessage
 from fastapi import FastAPI
 
 from kerjalokal.testing.factories import nik, registration
@@ -353,7 +354,10 @@ async def test_profile_and_domicile_changes_publish_events(
             headers=OPERATOR,
         )  # fmt: skip
         messages = await tap.wait_for("registry.resident_profile_updated.v1", 2)
-        [contact] = await restricted.wait_for("registry.resident_contact_changed.v1")
+        # the registration's own contact event may still be on its way: wait for the new one
+        async with asyncio.timeout(15):
+            while _with_phone(restricted, "+6281311112222") is None:
+                await asyncio.sleep(0.1)
     assert updated.json()["skills"] == ["bubut", "las listrik"]
     assert moved.json()["domicile"]["is_local"] is False
     bodies = [json.loads(m.body) for m in messages]
@@ -365,10 +369,20 @@ async def test_profile_and_domicile_changes_publish_events(
     assert bodies[1]["changed"] == ["domicile"]
     assert bodies[1]["profile"]["domicile"]["is_local"] is False
     assert bodies[1]["version"] > bodies[0]["version"]
-    assert json.loads(contact.body)["phone"] == "+6281311112222"
     assert (
         await client.patch(f"/residents/{rid}", json={"status": "placed"}, headers=OPERATOR)
     ).status_code == 422
+
+
+def _with_phone(tap: EventTap, phone: str) -> AbstractIncomingMessage | None:
+    return next(
+        (
+            m
+            for m in tap.of_type("registry.resident_contact_changed.v1")
+            if json.loads(m.body)["phone"] == phone
+        ),
+        None,
+    )
 
 
 async def test_the_nik_is_encrypted_and_found_by_a_keyed_hmac(
