@@ -16,10 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -92,3 +93,23 @@ async def _wait_ready(service: Service, timeout: float) -> None:
                     await asyncio.sleep(0.3)
         except TimeoutError:
             raise RuntimeError(f"{service.name} not ready:\n{service.logs()[-3000:]}") from None
+
+
+T = TypeVar("T")
+
+
+async def until(
+    check: Callable[[], Awaitable[T | None]], timeout: float = 30.0, *, every: float = 0.2
+) -> T:
+    """Poll `check` until it returns something truthy; that is the answer."""
+    async with asyncio.timeout(timeout):
+        while not (result := await check()):
+            await asyncio.sleep(every)
+    return result
+
+
+async def ok(response: Awaitable[httpx.Response], status: int = 200) -> Any:
+    """The JSON of an answer that must have `status`."""
+    answer = await response
+    assert answer.status_code == status, answer.text
+    return answer.json()

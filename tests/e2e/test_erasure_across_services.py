@@ -32,26 +32,13 @@ from kerjalokal.testing.factories import registration
 from kerjalokal.testing.tap import EventTap
 from notify.testing import FakeGateway
 
-from .services import new_key, running
+from .services import new_key, ok, running, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 TOKEN = "e2e-operator"
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
 T = TypeVar("T")
 SERVICES = ("registry", "vacancies", "training", "notify", "console")
-
-
-async def until(check: Callable[[], Awaitable[T | None]], timeout: float = 60.0) -> T:
-    async with asyncio.timeout(timeout):
-        while not (result := await check()):
-            await asyncio.sleep(0.3)
-    return result
-
-
-async def ok(response: Awaitable[httpx.Response], status: int = 200) -> Any:
-    answer = await response
-    assert answer.status_code == status, answer.text
-    return answer.json()
 
 
 @pytest.fixture
@@ -130,7 +117,7 @@ async def test_a_resident_is_exported_and_erased_from_every_service(platform) ->
 
         # training: both enrolled, the one to be erased completes with a certified skill
         for resident in ids:
-            await until(lambda r=resident: _known(trn, f"/seekers/{r}"))
+            await until(lambda r=resident: _known(trn, f"/seekers/{r}"), timeout=60.0)
         for resident in ids:
             await ok(trn.post("/ready-pool", json={
                 "resident_id": resident, "vocation": "Pengelasan", "kbji_code": "7212.01",
@@ -166,7 +153,7 @@ async def test_a_resident_is_exported_and_erased_from_every_service(platform) ->
 
         # vacancies: a welding vacancy matches both; notify messages them; the first is hired
         for resident in ids:
-            await until(lambda r=resident: _known(vac, f"/seekers/{r}"))
+            await until(lambda r=resident: _known(vac, f"/seekers/{r}"), timeout=60.0)
         company = await ok(vac.post("/companies", json={
             "name": "PT Las Hapus Data", "nib": "9120000000077", "kbli_code": "25111",
             "kbli_version": "2020", "industrial_estate": "Kawasan Industri Jababeka",
@@ -187,7 +174,7 @@ async def test_a_resident_is_exported_and_erased_from_every_service(platform) ->
         await ok(vac.post(f"/vacancies/{vacancy_id}/submit", headers=hr))
         await ok(vac.post(f"/vacancies/{vacancy_id}/approve", json={}))
         gateway = platform["gateway"]
-        await until(lambda: _messaged(gateway, erased["phone"]))
+        await until(lambda: _messaged(gateway, erased["phone"]), timeout=60.0)
         application = await ok(vac.post(
             "/applications", json={"vacancy_id": vacancy_id, "resident_id": rid}
         ), 201)  # fmt: skip
@@ -200,7 +187,7 @@ async def test_a_resident_is_exported_and_erased_from_every_service(platform) ->
             json={"status": "hired", "start_date": start.isoformat(), "contract_type": "pkwt"},
             headers=hr,
         ))  # fmt: skip
-        await until(lambda: _status(reg, rid, "placed"))
+        await until(lambda: _status(reg, rid, "placed"), timeout=60.0)
 
         # the export: the resident's part of every service, in one file
         out = platform["tmp"] / "ekspor.json"

@@ -5,10 +5,9 @@ from a placement report by NIK. No personal data travels on the public exchange.
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -17,24 +16,10 @@ import pytest
 from kerjalokal.testing.factories import registration
 from kerjalokal.testing.tap import EventTap
 
-from .services import new_key, running
+from .services import new_key, ok, running, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 OPERATOR = {"Authorization": "Bearer e2e-operator"}
-T = TypeVar("T")
-
-
-async def until(check: Callable[[], Awaitable[T | None]], timeout: float = 30.0) -> T:
-    async with asyncio.timeout(timeout):
-        while not (result := await check()):
-            await asyncio.sleep(0.2)
-    return result
-
-
-async def ok(response: Awaitable[httpx.Response], status: int = 200) -> Any:
-    answer = await response
-    assert answer.status_code == status, answer.text
-    return answer.json()
 
 
 async def test_seekers_are_matched_hired_and_placed_across_services(
