@@ -18,9 +18,11 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE = "Layanan sementara tidak tersedia, coba lagi / temporarily unavailable, try again"
 # What a request meets while PostgreSQL restarts or the network to it drops: no connection, a
-# server that refuses new ones (57P03), or one that ends those it had (57P01, class 08).
+# server that refuses new ones (57P03), or one that ends those it had (57P01, class 08); and a
+# transaction PostgreSQL rolled back to break a deadlock or a serialization conflict (class 40).
 _OUTAGES: tuple[type[Exception], ...] = (
     OSError,
+    asyncpg.TransactionRollbackError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.PostgresConnectionError,

@@ -329,6 +329,40 @@ async def test_a_failed_publish_is_not_overtaken_by_its_aggregates_next_event(ri
     assert sorted(received) == sorted(ids)  # each once
 
 
+async def test_an_aggregates_events_leave_in_commit_order_when_transactions_overlap(
+    rig: Rig,
+) -> None:
+    """Two transactions add events of one aggregate at once: the one that took the lower
+    sequence number commits last unless the second waits for it (then the relay, running in
+    between, would send the higher number first)."""
+    broker = make_broker(rig.amqp_url, service=SERVICE)
+    relay = OutboxRelay(rig.pool, broker, service=SERVICE, poll_interval=0.01)
+    hire = uuid4()
+    first, second = hired(hire_id=hire), hired(hire_id=hire)
+    async with broker:
+        await broker.connect()
+        await declare_topology(broker, service=SERVICE)
+        queue = consumer_queue(SERVICE, "ordered", ResidentHiredV1)
+        await (await broker.declare_queue(queue)).bind(EVENTS.name, routing_key=queue.routing_key)
+        async with rig.pool.acquire() as early, rig.pool.acquire() as relaying:
+            tx = early.transaction()
+            await tx.start()
+            await outbox.add(early, first)  # the lower sequence number, not committed yet
+            later = asyncio.create_task(commit(rig, second))
+            await asyncio.sleep(0.3)
+            assert not later.done(), "the second transaction did not wait for the first"
+            assert await relay.relay_once(relaying) == 0
+            await tx.commit()
+            await asyncio.wait_for(later, 5)
+            while await relay.relay_once(relaying):
+                pass
+    received = [m.message_id for m in await drain(rig.amqp_url, queue.name)]
+    ids = [
+        str(r["event_id"]) for r in await rig.pool.fetch("SELECT event_id FROM outbox ORDER BY seq")
+    ]
+    assert received == ids and len(ids) == 2
+
+
 async def drain(amqp_url: str, queue_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
     connection = await aio_pika.connect(amqp_url)
     async with connection:

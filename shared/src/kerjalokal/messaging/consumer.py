@@ -47,6 +47,9 @@ INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
+    # PostgreSQL rolled the transaction back to break a deadlock (two transactions adding events
+    # of one aggregate in opposite orders) or a serialization conflict: simply try again.
+    asyncpg.TransactionRollbackError,
 )
 UNREADABLE_ERRORS: tuple[type[BaseException], ...] = (
     ValidationError,

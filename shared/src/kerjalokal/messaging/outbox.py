@@ -54,17 +54,35 @@ def _record(event: Event, now: datetime) -> tuple[Any, ...]:
     )
 
 
+# Before its rows get their sequence numbers, a transaction takes a lock per aggregate
+# (subject) until it ends: two transactions adding events of one aggregate then commit in the
+# order of their sequence numbers. Without it, one that drew the lower number could commit
+# after the relay had already sent the other's event, and consumers would see the aggregate's
+# events out of order (P9). Two-key advisory locks do not share the one-key space the relay's
+# leader lock uses. One call locks its subjects in sorted order; a transaction that adds
+# events of one aggregate after locking another's row can deadlock with one doing the reverse,
+# and PostgreSQL then rolls one back (a request answers 503 Retry-After, a consumer retries).
+_LOCK_AND_NOTIFY = """
+    SELECT pg_notify($1, ''),
+        (SELECT count(pg_advisory_xact_lock(hashtext('kerjalokal.outbox.subject'), hashtext(s)))
+         FROM unnest($2::text[]) AS s)
+"""
+
+
 async def add(conn: asyncpg.Connection, *events: Event) -> list[UUID]:
-    """Stage events inside the caller's transaction; they leave only if it commits."""
+    """Stage events inside the caller's transaction; they leave only if it commits. Another
+    transaction that adds events of the same aggregate waits here until this one ends."""
     now = datetime.now(UTC)
     records = [_record(event, now) for event in events]
+    await conn.execute(_LOCK_AND_NOTIFY, CHANNEL, sorted({record[3] for record in records}))
     await conn.executemany(_INSERT, records)
-    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
     return [record[0] for record in records]
 
 
 async def add_many(conn: asyncpg.Connection, events: Sequence[Event]) -> int:
-    """Stage a large batch with COPY (bulk imports); the same guarantees as `add`."""
+    """Stage a large batch with COPY: the same guarantees as `add`, except that it takes no
+    lock per aggregate, so it is for aggregates no other transaction adds events of at the
+    same time (residents an import creates, deliveries the caller holds a claim on)."""
     now = datetime.now(UTC)
     await conn.copy_records_to_table(
         "outbox", records=[_record(event, now) for event in events], columns=_COLUMNS

@@ -134,14 +134,16 @@ async def match_seeker(
     index: SeekerIndex | None = None,
 ) -> int:
     """A seeker whose profile, certified skills or status changed, against every open vacancy
-    they were not announced for; returns for how many vacancies they were announced now."""
+    they were not announced for; returns for how many vacancies they were announced now. The
+    vacancies are read with a share lock: one being closed at the same moment is either closed
+    before (and left out) or after this transaction, never announced once it has closed."""
     if not seeker.eligible:
         return 0
     open_vacancies = await conn.fetch(
         "SELECT * FROM vacancy v WHERE status = 'published' AND valid_until >= $2"
         " AND NOT EXISTS (SELECT 1 FROM match_announcement m"
         "                 WHERE m.vacancy_id = v.vacancy_id AND m.resident_id = $1)"
-        " ORDER BY published_at",
+        " ORDER BY published_at FOR SHARE OF v",
         seeker.resident_id, today_in_bekasi(now),
     )  # fmt: skip
     alone = SeekerIndex(capacity=1)
