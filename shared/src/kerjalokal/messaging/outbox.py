@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import aio_pika
 import aiormq
 import asyncpg
 from faststream.rabbit import RabbitBroker
@@ -193,25 +194,30 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, row: asyncpg.Record) -> None:
-        headers = ce_headers(
-            event_id=row["event_id"],
-            event_type=row["event_type"],
-            service=self._service,
-            subject=row["subject"],
-            time=row["occurred_at"],
-        )
-        await self._broker.publish(
+        """Straight to the aio-pika exchange on the broker's confirming channel (FastStream
+        declares it once and keeps it), not through `broker.publish`: its per-message layers
+        (middlewares, message building) cost the relay about a fifth of its CPU per event, and
+        the relay counts and logs its publishes itself."""
+        exchange = await self._broker.declare_exchange(_EXCHANGES[row["exchange"]])
+        event_id = str(row["event_id"])
+        message = aio_pika.Message(
             row["payload"].encode(),
-            exchange=_EXCHANGES[row["exchange"]],
-            routing_key=row["event_type"],
-            headers=headers,
-            message_id=str(row["event_id"]),
-            message_type=row["event_type"],
+            headers=ce_headers(
+                event_id=row["event_id"],
+                event_type=row["event_type"],
+                service=self._service,
+                subject=row["subject"],
+                time=row["occurred_at"],
+            ),
             content_type=CONTENT_TYPE,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=event_id,
+            correlation_id=event_id,
             timestamp=row["occurred_at"],
-            persist=True,
-            mandatory=True,
-            timeout=self._publish_timeout,
+            type=row["event_type"],
+        )
+        await exchange.publish(
+            message, routing_key=row["event_type"], mandatory=True, timeout=self._publish_timeout
         )
 
     async def _record_failure(
