@@ -13,7 +13,6 @@ import asyncio
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,11 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from kerjalokal.testing.proxy import free_port
 
 
 def new_key() -> str:

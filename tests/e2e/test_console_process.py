@@ -5,7 +5,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -20,15 +19,10 @@ import pytest
 from kerjalokal.events import Event
 from kerjalokal.events import vacancies as vac
 from kerjalokal.messaging.envelope import ce_headers
+from kerjalokal.testing.proxy import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 TOKEN = {"Authorization": "Bearer e2e-operator"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -25,8 +25,9 @@ import pytest
 from kerjalokal.events import Event
 from kerjalokal.events.registry import ResidentContactChangedV1
 from kerjalokal.events.vacancies import CandidatesMatchedV1, VacancyPublishedV1
+from kerjalokal.testing.proxy import free_port
 from kerjalokal.testing.tap import EventTap
-from notify.testing import FakeGateway, free_port
+from notify.testing import FakeGateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 RESIDENTS = 10_000

@@ -21,9 +21,10 @@ import aio_pika
 import asyncpg
 import httpx
 
+from kerjalokal.testing.proxy import TcpProxy, free_port
 from notify.testing import FakeGateway, WebhookReceiver
 
-from .servers import PrivateServers, free_port
+from .servers import PrivateServers
 
 SERVICES = ("registry", "vacancies", "training", "notify")
 OPERATOR_TOKEN = "faults-operator"
@@ -33,57 +34,6 @@ WITNESS = "faults.witness"
 
 def _key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
-
-
-class FaultProxy:
-    """A TCP proxy with three states: pass, cut (refuse and drop connections) and black hole
-    (connections stay open, every byte is swallowed in both directions)."""
-
-    def __init__(self, target_port: int) -> None:
-        self._target = ("127.0.0.1", target_port)
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self.port = free_port()
-        self.blackholed = False
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-
-    async def restore(self) -> None:
-        self.blackholed = False
-        if self._server is None:
-            await self.start()
-
-    async def black_hole(self) -> None:
-        self.blackholed = True
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._writers |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, asyncio.CancelledError):
-            while data := await reader.read(65536):
-                if self.blackholed:
-                    continue
-                writer.write(data)
-                await writer.drain()
-        with contextlib.suppress(OSError, RuntimeError):
-            writer.transport.abort()
-        self._writers.discard(writer)
 
 
 @dataclass
@@ -206,7 +156,7 @@ class Platform:
         self.logs = logs
         self.gateway = FakeGateway()
         self.receiver = WebhookReceiver()  # an agency's system subscribed to vacancy_published
-        self.proxies: dict[str, FaultProxy] = {}
+        self.proxies: dict[str, TcpProxy] = {}
         self.services: dict[str, ServiceProcess] = {}
         self.witness = Witness(servers.rabbit.url)
         self.bindings: dict[str, list[str]] = {}  # event type -> consumer queues bound to it
@@ -225,7 +175,7 @@ class Platform:
             await admin.close()
         nik_lookup = _key()
         for name in SERVICES:
-            proxy = FaultProxy(self.servers.rabbit.port)
+            proxy = TcpProxy("127.0.0.1", self.servers.rabbit.port, port=free_port())
             await proxy.start()
             self.proxies[name] = proxy
             env = {

@@ -17,16 +17,10 @@ import time
 import uuid
 from pathlib import Path
 
+from kerjalokal.testing.proxy import free_port
+
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 COOKIE = Path("/var/lib/rabbitmq/.erlang.cookie")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _kill_group(pid: int) -> None:

@@ -360,7 +360,8 @@ async def test_an_aggregates_events_leave_in_commit_order_when_transactions_over
     ids = [
         str(r["event_id"]) for r in await rig.pool.fetch("SELECT event_id FROM outbox ORDER BY seq")
     ]
-    assert received == ids and len(ids) == 2
+    assert len(ids) == 2
+    assert received == ids
 
 
 async def drain(amqp_url: str, queue_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
