@@ -257,11 +257,7 @@ async def test_fault(
     assert result.duplicated == 0, result.detail
     assert result.healthy_dead_lettered == 0, result.detail
     assert result.poison_missing == 0, result.detail
-    # Per-aggregate order (P9) is an open finding: violations still appear now and then at the
-    # witness (tests/faults/README.md). The table and the JSON report them in every run; only the
-    # long run (FAULTS=all, or FAULTS_STRICT_ORDER=1) fails on them.
-    if LONG or os.getenv("FAULTS_STRICT_ORDER"):
-        assert result.order_violations == 0, result.detail
+    assert result.order_violations == 0, result.detail
 
 
 @pytest.mark.timeout(300)

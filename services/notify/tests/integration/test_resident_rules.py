@@ -263,3 +263,26 @@ async def test_an_erased_resident_leaves_no_contact_and_nothing_waits_for_them(
     assert await app.state.pool.fetchval(handled) == 1  # the redelivery was recognised
     assert await statuses(client, kept) == [("pending", None)]
     assert gateway.requests == []
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"NOTIFY_SEND_LEASE": 1.0, "NOTIFY_SEND_CONCURRENCY": 1, "NOTIFY_SEND_WORKERS": 3}],
+)
+async def test_a_batch_slower_than_its_lease_hands_rows_back_instead_of_sending_them_twice(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, gateway: FakeGateway
+) -> None:
+    """Six messages at 0.4 s each through one slot take 2.4 s, more than the 1 s lease: without
+    the hand-back another worker claims the rest when the lease runs out and sends them again."""
+    residents, vacancy = [uuid4() for _ in range(6)], published()
+    gateway.delay = 0.4
+    await publish(settings.amqp_url, *(contact(r) for r in residents), vacancy)
+    await contacts_known(app, 6)
+    await publish(settings.amqp_url, matched(vacancy.vacancy_id, residents))
+    await until(lambda: _messages(gateway, 6), timeout=30)
+    await until(lambda: _at_least(app, "SELECT count(*) FROM delivery WHERE status = 'sent'", 6))
+    assert gateway.duplicates == 0
+    assert len(gateway.requests) == 6
+    for resident in residents:
+        [row] = await log(client, resident_id=str(resident))
+        assert (row["status"], row["attempts"]) == ("sent", 1)

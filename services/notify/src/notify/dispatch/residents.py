@@ -138,10 +138,16 @@ class ResidentDispatcher:
             for vacancy_id, job in jobs.items()
             if job["body"] is not None
         }
+        # A send starts only in the first half of the claim's lease: a batch that runs slow
+        # (a slow provider, a starved process) hands its remaining rows back unsent rather than
+        # send them while another worker, the lease run out, claims and sends them again.
+        send_by = time.monotonic() + self._policy.lease / 2
         outcomes = await asyncio.gather(
-            *(self._deliver(row, people, jobs, listings) for row in rows)
+            *(self._deliver(row, people, jobs, listings, send_by) for row in rows)
         )
         await self._settle(claim, rows, outcomes)
+        if late := sum(o.status == "pending" and o.outcome is None for o in outcomes):
+            log.info("%d deliveries handed back unsent: their claim's lease was half gone", late)
         return len(rows)
 
     async def _deliver(
@@ -150,6 +156,7 @@ class ResidentDispatcher:
         people: Mapping[UUID, Any],
         jobs: Mapping[UUID, Any],
         listings: Mapping[UUID, dict[str, Any]],
+        send_by: float,
     ) -> Outcome:
         started, now = time.monotonic(), self._clock()
         contact = people.get(row["resident_id"])
@@ -170,6 +177,8 @@ class ResidentDispatcher:
             if job is None or job["body"] is None:  # claimed after an hour without it
                 return _settled(row, "failed", "failed", now, started, reason="vacancy_unknown")
         async with self._slots:
+            if time.monotonic() > send_by:  # pending again at once, the attempt not counted
+                return _settled(row, "pending", None, self._clock(), started)
             try:
                 result = await self._send(row, contact, params)
             except Exception as exc:  # a template or provider bug: fail this row, not the batch
