@@ -1,11 +1,13 @@
 """The privacy scan, after the scenarios: no NIK, phone or email the load made up appears in any
-message that crossed `kerjalokal.events` (bodies and headers, as the witness queue kept them) or
-in any service's log but the registry's (it holds the register). Notify holds the restricted
-contact data in its database; its log must not show it either."""
+message that crossed `kerjalokal.events` (bodies and headers, as the witness queue kept them), in
+any service's log but the registry's (it holds the register), or in plain text in any row of any
+other service's database. Notify holds the restricted contact data, sealed (AES-GCM): neither its
+log nor its tables may show it in clear."""
 
 import json
 import re
 
+import asyncpg
 import pytest
 
 from .load import Load
@@ -53,3 +55,37 @@ async def test_no_generated_nik_phone_or_email_outside_the_registry(
             continue
         found = leaked(service.log.read_text(errors="replace"), load.secrets)
         assert not found, f"{len(found)} generated NIKs/phones/emails in {name}'s log"
+
+
+async def database_text(url: str) -> str:
+    """Every row of every table of one database, as PostgreSQL prints it (sealed columns are
+    bytea and print as hex)."""
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetch(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS name"
+            " FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        )
+        parts = []
+        for table in tables:
+            rows = await conn.fetchval(f"SELECT string_agg(t::text, E'\\n') FROM {table['name']} t")
+            parts.append(rows or "")
+        return "\n".join(parts)
+    finally:
+        await conn.close()
+
+
+async def test_no_generated_nik_phone_or_email_in_clear_in_other_services_databases(
+    platform: Platform, load: Load
+) -> None:
+    if load.rounds == 0:
+        pytest.skip("no load ran (no scenario was selected)")
+    registry = await database_text(platform.services["registry"].database)
+    assert leaked(registry, load.secrets), "the scan reads the register (its restricted events)"
+    for name, service in platform.services.items():
+        if name in ALLOWED:
+            continue
+        text = await database_text(service.database)
+        assert text, f"nothing read from {name}'s database"
+        found = leaked(text, load.secrets)
+        assert not found, f"{len(found)} generated NIKs/phones/emails in clear in {name}'s database"
