@@ -364,6 +364,24 @@ async def test_an_aggregates_events_leave_in_commit_order_when_transactions_over
     assert received == ids
 
 
+async def test_one_lock_per_aggregate_and_none_for_aggregates_created_in_the_transaction(
+    rig: Rig,
+) -> None:
+    hire, other = uuid4(), uuid4()
+    held = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        " AND pid = pg_backend_pid() AND granted"
+    )
+    async with rig.pool.acquire() as conn, conn.transaction():
+        await outbox.add(conn, hired(hire_id=hire), hired(hire_id=hire), hired(hire_id=other))
+        await outbox.add(conn, hired(hire_id=hire))  # already held: no second lock
+        assert await conn.fetchval(held) == 2
+    async with rig.pool.acquire() as conn, conn.transaction():
+        await outbox.add(conn, *(hired() for _ in range(2000)), created=True)
+        assert await conn.fetchval(held) == 0
+    assert await rig.pool.fetchval("SELECT count(*) FROM outbox") == 2004
+
+
 async def drain(amqp_url: str, queue_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
     connection = await aio_pika.connect(amqp_url)
     async with connection:

@@ -62,6 +62,7 @@ async def record(
             is_local=row["is_local"],
             hired_at=now,
         ),
+        created=True,  # the hire row was inserted just above under a new id
     )
     await applications.obsolete_others(
         conn, resident_id=hire.resident_id, keep=hire.application_id, now=now
