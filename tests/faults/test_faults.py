@@ -196,6 +196,9 @@ SCENARIOS: dict[str, Fault] = {
     "failpoint after commit before ack (vacancies)": _failpoint(
         "vacancies", "consumer.after_commit_before_ack:15"
     ),
+    "failpoint after commit before ack (notify)": _failpoint(
+        "notify", "consumer.after_commit_before_ack:15"
+    ),
     "broker restart": _broker_restart,
     "broker kill -9": _broker_kill,
     "postgres immediate stop 10 s": _postgres_stop,

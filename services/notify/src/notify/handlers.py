@@ -27,7 +27,14 @@ from kerjalokal.events.vacancies import (
     VacancyPublishedV1,
     VacancyUpdatedV1,
 )
-from kerjalokal.messaging import EVENTS, RESTRICTED, PermanentError, consumer_queue, inbox
+from kerjalokal.messaging import (
+    EVENTS,
+    RESTRICTED,
+    PermanentError,
+    consumer_queue,
+    failpoints,
+    inbox,
+)
 
 from . import services
 from .crypto import ContactCipher
@@ -63,6 +70,7 @@ async def _plan(pool: asyncpg.Pool, msg: RabbitMessage, use_case: UseCase, **kwa
         await use_case(
             conn, event_id=msg.message_id, consumer=f"{SERVICE}.{use_case.__name__}", **kwargs
         )
+    failpoints.hit("consumer.after_commit_before_ack")  # the plan and its inbox row committed
 
 
 @router.subscriber(_queue("contact_changed", ResidentContactChangedV1), RESTRICTED)
