@@ -173,6 +173,7 @@ class StreamProjector:
     async def _run(self) -> None:
         delay = 0.5
         while True:
+            before = self.last_batch_at
             try:
                 await self._consume()
             except (
@@ -182,6 +183,8 @@ class StreamProjector:
                 asyncpg.InterfaceError,
                 *BROKER_UNAVAILABLE,
             ) as exc:
+                if self.last_batch_at != before:  # it had read on since the last interruption
+                    delay = 0.5
                 log.warning(
                     "projection interrupted (%s); resuming in %.1fs", type(exc).__name__, delay
                 )
