@@ -349,8 +349,8 @@ class Platform:
             await self.stream.stop()
         finally:
             for service in self.services.values():
-                try:
-                    service.stop()
+                try:  # in a thread: the proxies run on this loop, and a stopping service
+                    await asyncio.to_thread(service.stop)  # still talks to the broker
                 except BaseException:
                     service.kill()
             for proxy in self.proxies.values():

@@ -47,7 +47,7 @@ def _sigkill(name: str) -> Fault:
 def _failpoint(name: str, point: str) -> Fault:
     async def fault(platform: Platform, oracle: Oracle) -> None:
         service = platform.services[name]
-        service.stop()
+        await asyncio.to_thread(service.stop)  # the proxies run on this loop
         service.spawn({"KERJALOKAL_FAILPOINT": point})  # it may die before it is ready
         deadline = time.monotonic() + 90
         while service.alive() and time.monotonic() < deadline:
@@ -170,12 +170,12 @@ def _clock_skew(name: str, skew: str = "+10m") -> Fault:
     async def fault(platform: Platform, oracle: Oracle) -> None:
         assert await asyncio.to_thread(FAKETIME.exists), "apt-get install faketime libfaketime"
         service = platform.services[name]
-        service.stop()
+        await asyncio.to_thread(service.stop)  # the proxies run on this loop
         await service.start(
             {"LD_PRELOAD": str(FAKETIME), "FAKETIME": skew, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
         )
         await asyncio.sleep(15)  # the load runs against the skewed service
-        service.stop()
+        await asyncio.to_thread(service.stop)  # the proxies run on this loop
         await service.start()
 
     return fault
