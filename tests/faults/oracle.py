@@ -499,6 +499,7 @@ class Oracle:
                 "unsent": check.unsent,
                 "pending_sends": check.pending_sends,
                 "ready": check.ready,
+                "console_behind": check.console_behind,
                 "error": check.error,
                 "dead_letters": {f"{q} {m}": n for (q, m), n in dead.items()},
                 "poison_expected": {f"{q} {m}": n for (q, m), n in self.poison.items()},
