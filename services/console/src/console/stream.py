@@ -96,8 +96,13 @@ async def read(
     announce: bool = False,
 ) -> AsyncIterator[StreamEvent | None]:
     """Events from `start`; with `idle`, stop once nothing arrived for that many seconds. With
-    `announce`, first yield None once the consumer is registered (nothing after it is missed)."""
+    `announce`, first yield None once the consumer is registered (nothing after it is missed).
+    It ends when its channel closes (a broker restart, a network cut): the robust connection
+    would reopen the channel but not this consumer, and the reader waited forever; the caller
+    reads again (the live page's EventSource reconnects by itself)."""
     channel = await _stream_channel(connection, prefetch)
+    gone = asyncio.Event()
+    channel.close_callbacks.add(lambda *_: gone.set())
     inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
     queue = await channel.get_queue(STREAM, ensure=False)
     tag = await queue.consume(inbox.put, arguments={"x-stream-offset": start})
@@ -106,8 +111,12 @@ async def read(
             yield None
         while True:
             try:
-                message = await asyncio.wait_for(inbox.get(), idle) if idle else await inbox.get()
+                next_message = _next(inbox, gone)
+                message = await (asyncio.wait_for(next_message, idle) if idle else next_message)
             except TimeoutError:
+                return
+            except aio_pika.exceptions.ChannelInvalidStateError:
+                log.info("event log reader ended: its channel closed")
                 return
             await message.ack()
             yield to_event(message)

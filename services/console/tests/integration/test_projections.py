@@ -357,3 +357,29 @@ async def test_the_projection_resumes_after_the_broker_connection_is_cut(setting
     finally:
         await proxy.cut()
     assert position["applied"] == 6
+
+
+async def test_a_reader_of_the_event_log_ends_when_its_connection_is_cut(settings) -> None:
+    """The live page's and `events tail`'s reader: a cut ends it (its caller reads again)
+    instead of leaving it waiting forever on a consumer the reconnect does not bring back."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import aio_pika
+
+    from console import stream, topology
+    from kerjalokal.testing.proxy import TcpProxy
+
+    parts = urlsplit(settings.amqp_url)
+    proxy = await TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672).start()
+    netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+    connection = await aio_pika.connect_robust(urlunsplit(parts._replace(netloc=netloc)))
+    try:
+        await topology.declare(connection)
+        reader = stream.read(connection, start="next", announce=True)
+        assert await anext(reader) is None  # subscribed
+        await proxy.cut()
+        async with asyncio.timeout(15):
+            assert [event async for event in reader] == []
+    finally:
+        await proxy.cut()
+        await connection.close()
