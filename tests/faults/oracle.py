@@ -14,6 +14,13 @@ dead-lettered, and whether each aggregate's events arrived in order.
 - Dead-lettered: every message in each `<service>.dlq`; it must be exactly the poison the scenario
   injected (into every queue bound to its routing key), never a committed event.
 - Order: for each aggregate, the witness saw its events first in outbox order.
+- The console: every committed event on `kerjalokal.events` (the log stream is bound `#` there)
+  has its `applied_event` row in the console's database; its hire projection holds each
+  committed hire once and no other; the tracker's hires and placed (local hires) figures, read
+  through its API, equal the distinct hires vacancies committed; quiet includes its stored stream
+  position having reached the stream's newest offset (so copies at the stream's end were read);
+  the poison it cannot apply becomes one console dead letter each, and the dead letters it took
+  off the DLQs count with what the oracle finds still there.
 """
 
 import asyncio
@@ -26,9 +33,13 @@ from typing import Any
 
 import aio_pika
 import asyncpg
+import httpx
+
+from console.projector import HANDLERS as CONSOLE_HANDLERS
+from kerjalokal.messaging.topology import EVENTS
 
 from .load import Load
-from .platform import SERVICES, Platform
+from .platform import CAMPAIGN, CONSOLE, OPERATOR, SERVICES, Platform
 
 # event type -> the business key that must be unique among its events: the subject, or for a
 # hire the resident and the vacancy (each hire is published once however it arrived)
@@ -42,6 +53,7 @@ ONCE: dict[str, str] = {
     "notify.notification_sent.v1": "subject",
 }
 PLACED = "registry.resident_status_changed.v1"
+HIRED = "vacancies.resident_hired.v1"
 ACKNOWLEDGED = {  # load's id kind -> (event type, key of the event that proves it committed)
     "resident": ("registry.resident_registered.v1", "subject"),
     "vacancy": ("vacancies.vacancy_published.v1", "subject"),
@@ -76,11 +88,22 @@ class Check:
     ready: int = 0
     out_of_order: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     unrecorded: dict[str, str] = field(default_factory=dict)  # gateway key -> delivery status
+    console_behind: int = 0  # stream offsets the console has not applied yet
     error: str = ""
 
     @property
     def quiet(self) -> bool:
-        return not self.error and not (self.unsent or self.lost or self.pending_sends or self.ready)
+        return not self.error and not (
+            self.unsent or self.lost or self.pending_sends or self.ready or self.console_behind
+        )
+
+
+@dataclass
+class ConsoleState:
+    applied: set[str]
+    hires: list[tuple[str, str, str]]  # hire id, resident id, vacancy id
+    position: int  # the last stream offset it applied (-1: none)
+    tracker: dict[str, Any]
 
 
 @dataclass
@@ -120,10 +143,15 @@ class Oracle:
         self._gateway_before = 0
         self._hooks_before = 0
         self._failures_before = 0
+        self._dead_letter_mark = 0  # the console's dead letters up to this id were counted
 
     def expect_poison(self, message_id: str, routing_key: str) -> None:
+        """Poison published on `kerjalokal.events`: one dead letter per bound queue, and one
+        console dead letter when the console has a projection for its type."""
         for queue in self.platform.bindings.get(routing_key, []):
             self.poison[(f"{queue.split('.')[0]}.dlq", message_id)] += 1
+        if routing_key in CONSOLE_HANDLERS:
+            self.poison[(CONSOLE, message_id)] += 1
 
     async def begin(self) -> None:
         self.poison.clear()
@@ -131,20 +159,21 @@ class Oracle:
         self._gateway_before = self.platform.gateway.duplicates
         self._hooks_before = self._replayed_hooks()
         self._failures_before = Counter(self.load.failures)
+        self._dead_letter_mark = await self._console_dead_letter_mark()
         before = await self.check()
         self._out_of_order_before = set(before.out_of_order)
         self._unrecorded_before = set(before.unrecorded)
 
     async def events(self) -> list[Event]:
         found = []
-        for name, service in self.platform.services.items():
-            conn = await asyncpg.connect(service.database, timeout=10)
+        for name in SERVICES:  # the console has no outbox
+            conn = await asyncpg.connect(self.platform.services[name].database, timeout=10)
             try:
                 rows = await conn.fetch(  # payloads only where the oracle reads them
                     "SELECT seq, event_id, event_type, exchange, subject,"
                     " CASE WHEN event_type = ANY($1::text[]) THEN payload ELSE '{}' END"
                     " AS payload, published_at IS NOT NULL AS published FROM outbox ORDER BY seq",
-                    [PLACED, "vacancies.resident_hired.v1"],
+                    [PLACED, HIRED],
                 )
             finally:
                 await conn.close()
@@ -161,7 +190,14 @@ class Oracle:
             events = await self.events()
             inboxes, sends, dup_sends = await self._consumers()
             check.ready = await self._ready()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            console = await self._console()
+        except (
+            OSError,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            TimeoutError,
+            httpx.HTTPError,
+        ) as exc:
             check.error = type(exc).__name__
             return check
         except aio_pika.exceptions.AMQPError as exc:
@@ -176,9 +212,14 @@ class Oracle:
                 if (missing := n - inboxes[service].get(e.event_id, 0)) > 0:
                     check.lost += missing
                     check.lost_detail[f"{e.event_type} -> {service}"] += missing
-            if e.exchange == "kerjalokal.events" and e.event_id not in witnessed:
+            if e.exchange == EVENTS.name and e.event_id not in witnessed:
                 check.lost += 1
                 check.lost_detail[f"{e.event_type} -> witness"] += 1
+            if e.exchange == EVENTS.name and e.event_id not in console.applied:
+                check.lost += 1
+                check.lost_detail[f"{e.event_type} -> console"] += 1
+        check.console_behind = max(self.platform.stream.newest - console.position, 0)
+        self._console_figures(events, console, check)
         self._acknowledged(events, check)
         self._duplicates(events, check)
         check.duplicated += dup_sends
@@ -193,6 +234,35 @@ class Oracle:
         check.out_of_order = self._order(events)
         self._webhooks(events, check)
         return check
+
+    @staticmethod
+    def _console_figures(events: list[Event], console: ConsoleState, check: Check) -> None:
+        """The console's hire projection holds each hire vacancies committed once (by hire id;
+        one resident and vacancy twice is a duplicate, a hire nobody committed too), and the
+        tracker counts exactly those: its hires and placed (local hires) figures."""
+        committed = {e.subject: e.payload for e in events if e.event_type == HIRED}
+        rows = Counter(hire_id for hire_id, _, _ in console.hires)
+        if missing := len(committed.keys() - rows.keys()):
+            check.lost += missing
+            check.lost_detail["resident_hired -> console hire"] += missing
+        per_fact = Counter((resident, vacancy) for _, resident, vacancy in console.hires)
+        if extra := sum(n - 1 for n in per_fact.values() if n > 1):
+            check.duplicated += extra
+            check.duplicated_detail["console: a hire twice"] += extra
+        if phantom := sum(n for hire_id, n in rows.items() if hire_id not in committed):
+            check.duplicated += phantom
+            check.duplicated_detail["console: a hire nobody committed"] += phantom
+        placed = sum(bool(p.get("is_local")) for p in committed.values())
+        for figure, expected in (("hires", len(committed)), ("placed", placed)):
+            counted = int(console.tracker[figure])
+            if counted < expected:
+                check.lost += expected - counted
+                check.lost_detail[f"console tracker: {figure} not counted"] += expected - counted
+            elif counted > expected:
+                check.duplicated += counted - expected
+                check.duplicated_detail[f"console tracker: {figure} counted twice"] += (
+                    counted - expected
+                )
 
     def _replayed_hooks(self) -> int:
         return sum(r == "replayed webhook-id" for r in self.platform.receiver.refused)
@@ -297,6 +367,52 @@ class Oracle:
                 await conn.close()
         return inboxes, (pending, statuses), int(dup_sends)
 
+    async def _console(self) -> ConsoleState:
+        conn = await asyncpg.connect(self.platform.console.database, timeout=10)
+        try:
+            applied = {r[0] for r in await conn.fetch("SELECT event_id FROM applied_event")}
+            rows = await conn.fetch("SELECT hire_id, resident_id, vacancy_id FROM hire")
+            position = await conn.fetchval(
+                "SELECT last_offset FROM stream_position WHERE stream = 'kerjalokal.events.log'"
+            )
+        finally:
+            await conn.close()
+        async with httpx.AsyncClient(
+            base_url=self.platform.console.url, headers=OPERATOR, timeout=10
+        ) as http:
+            answer = await http.get("/api/tracker", params={"campaign": CAMPAIGN})
+            answer.raise_for_status()
+        return ConsoleState(
+            applied=applied,
+            hires=[(str(r["hire_id"]), str(r["resident_id"]), str(r["vacancy_id"])) for r in rows],
+            position=-1 if position is None else position,
+            tracker=answer.json(),
+        )
+
+    async def _console_dead_letter_mark(self) -> int:
+        conn = await asyncpg.connect(self.platform.console.database, timeout=10)
+        try:
+            newest = await conn.fetchval("SELECT coalesce(max(dead_letter_id), 0) FROM dead_letter")
+            return int(newest)
+        finally:
+            await conn.close()
+
+    async def _console_dead_letters(self) -> Counter[tuple[str, str]]:
+        """What the console took off the DLQs (as `<service>.dlq`) and what it could not apply
+        itself (as `console`) since the scenario began."""
+        conn = await asyncpg.connect(self.platform.console.database, timeout=10)
+        try:
+            rows = await conn.fetch(
+                "SELECT service, message_id FROM dead_letter WHERE dead_letter_id > $1",
+                self._dead_letter_mark,
+            )
+        finally:
+            await conn.close()
+        return Counter(
+            (CONSOLE if r["service"] == CONSOLE else f"{r['service']}.dlq", r["message_id"] or "")
+            for r in rows
+        )
+
     async def _ready(self) -> int:
         connection = await aio_pika.connect(self.platform.servers.rabbit.url, timeout=10)
         async with connection:
@@ -308,7 +424,8 @@ class Oracle:
             return total
 
     async def _dead_letter_depth(self) -> int:
-        """How many messages the DLQs hold, without taking them."""
+        """How many messages the DLQs hold, without taking them, and the console's dead letters
+        (it drains the DLQs too) since the scenario began."""
         connection = await aio_pika.connect(self.platform.servers.rabbit.url, timeout=10)
         async with connection:
             channel = await connection.channel()
@@ -316,7 +433,7 @@ class Oracle:
             for name in SERVICES:
                 declared = await channel.declare_queue(f"{name}.dlq", passive=True)
                 total += declared.declaration_result.message_count or 0
-            return total
+        return total + sum((await self._console_dead_letters()).values())
 
     async def drain_dead_letters(self) -> Counter[tuple[str, str]]:
         found: Counter[tuple[str, str]] = Counter()
@@ -327,7 +444,7 @@ class Oracle:
                 queue = await channel.declare_queue(f"{name}.dlq", passive=True)
                 while (message := await queue.get(no_ack=True, fail=False)) is not None:
                     found[(f"{name}.dlq", message.message_id or "")] += 1
-        return found
+        return found + await self._console_dead_letters()
 
     async def settle(self, scenario: str, fault_end: float, timeout: float) -> Result:
         """Wait until quiet (two checks in a row, a second apart), then count."""
@@ -382,6 +499,7 @@ class Oracle:
                 "unsent": check.unsent,
                 "pending_sends": check.pending_sends,
                 "ready": check.ready,
+                "console_behind": check.console_behind,
                 "error": check.error,
                 "dead_letters": {f"{q} {m}": n for (q, m), n in dead.items()},
                 "poison_expected": {f"{q} {m}": n for (q, m), n in self.poison.items()},

@@ -1,7 +1,8 @@
-"""The system under test: registry, vacancies, training and notify as real processes
-(`python -m <svc>.cli serve`), each on its own database of the private PostgreSQL and reaching the
-private RabbitMQ through a proxy of its own (so a network fault hits one service), notify sending
-through a fake WhatsApp gateway, and a witness queue bound `#` on `kerjalokal.events`.
+"""The system under test: registry, vacancies, training, notify and the console as real
+processes (`python -m <svc>.cli serve`), each on its own database of the private PostgreSQL and
+reaching the private RabbitMQ through a proxy of its own (so a network fault hits one service),
+notify sending through a fake WhatsApp gateway, a witness queue bound `#` on `kerjalokal.events`,
+and a reader of the event log stream that knows its newest offset (how far the console must get).
 """
 
 import asyncio
@@ -14,22 +15,29 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aio_pika
 import asyncpg
 import httpx
 
+from kerjalokal.messaging import accounts
+from kerjalokal.messaging.topology import EVENT_LOG
 from kerjalokal.testing.proxy import TcpProxy, free_port
 from notify.testing import FakeGateway, WebhookReceiver
 
 from .servers import PrivateServers
 
-SERVICES = ("registry", "vacancies", "training", "notify")
+SERVICES = ("registry", "vacancies", "training", "notify")  # the producers and consumers
+CONSOLE = "console"  # reads the event log stream, drains the DLQs; publishes nothing
 OPERATOR_TOKEN = "faults-operator"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 WITNESS = "faults.witness"
+CAMPAIGN = "faults"
+JAKARTA = ZoneInfo("Asia/Jakarta")  # the tracker counts a hire on its day in Jakarta
 
 
 def _key() -> str:
@@ -44,6 +52,7 @@ class ServiceProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
 
     @property
     def url(self) -> str:
@@ -60,7 +69,7 @@ class ServiceProcess:
                 [sys.executable, "-m", f"{self.name}.cli", "serve", "--host", "127.0.0.1",
                  "--port", str(self.port)],
                 env=os.environ | self.env | self.extra, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, cwd=self.cwd,
             )  # fmt: skip
 
     async def start(self, extra: dict[str, str] | None = None, timeout: float = 120.0) -> None:
@@ -150,6 +159,37 @@ class Witness:
                 await self._connection.close()
 
 
+class StreamTail:
+    """Reads the event log stream `kerjalokal.events.log` from `first` and keeps the newest offset
+    it saw: the console has caught up when its stored position reached it. After a reconnect the
+    consumer starts again at `first` (aio-pika restores it with its arguments): only the maximum
+    is kept, so reading twice does no harm."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self.newest = -1
+        self._connection: Any = None
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(self._url, reconnect_interval=1)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=1000)  # a stream consumer needs a prefetch
+        queue = await channel.get_queue(EVENT_LOG.name, ensure=False)
+        await queue.consume(self._keep, arguments={"x-stream-offset": "first"})
+
+    async def _keep(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        offset = (message.headers or {}).get("x-stream-offset")
+        if isinstance(offset, int):
+            self.newest = max(self.newest, offset)
+        with contextlib.suppress(Exception):
+            await message.ack()  # credit, not deletion
+
+    async def stop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+
+
 class Platform:
     def __init__(self, servers: PrivateServers, logs: Path) -> None:
         self.servers = servers
@@ -159,10 +199,15 @@ class Platform:
         self.proxies: dict[str, TcpProxy] = {}
         self.services: dict[str, ServiceProcess] = {}
         self.witness = Witness(servers.rabbit.url)
+        self.stream = StreamTail(servers.rabbit.url)
         self.bindings: dict[str, list[str]] = {}  # event type -> consumer queues bound to it
 
     def amqp_url_for(self, name: str) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.proxies[name].port}/?heartbeat=5"
+
+    @property
+    def console(self) -> ServiceProcess:
+        return self.services[CONSOLE]
 
     async def start(self) -> None:
         await self.gateway.start()
@@ -171,6 +216,7 @@ class Platform:
         try:
             for name in SERVICES:
                 await admin.execute(f'CREATE DATABASE "{name}"')
+            await admin.execute(f'CREATE DATABASE "{CONSOLE}"')
         finally:
             await admin.close()
         nik_lookup = _key()
@@ -207,9 +253,58 @@ class Platform:
         # one at a time: each declares the shared topology, and the machine has two cores
         for service in self.services.values():
             await service.start()
+        await self._start_console()
         await self.witness.start()
+        await self.stream.start()
         self.bindings = await asyncio.to_thread(self._read_bindings)
         await self._subscribe_agency()
+
+    async def _start_console(self) -> None:
+        """The console under its own broker account (`kerjalokal-console`, the permissions of
+        kerjalokal.messaging.accounts, made on the private node), so a permission it lacks fails
+        here as it would in production; the other services connect as guest. It starts in its
+        log dir, so the CLI finds no deploy/dev.env to fill settings from (the machine's broker
+        and database), and without rabbitmqctl (which would list the machine's node's queues).
+        A campaign started a week ago gives the tracker's figures the oracle compares."""
+        password = _key()
+
+        def ctl(*args: str) -> None:  # the private node, never the machine's
+            self.servers.rabbit.ctl(*args)
+
+        await asyncio.to_thread(
+            accounts.apply_with_rabbitmqctl, [accounts.account(CONSOLE)], vhost="/",
+            passwords={CONSOLE: password}, run=ctl,
+        )  # fmt: skip
+        proxy = TcpProxy("127.0.0.1", self.servers.rabbit.port, port=free_port())
+        await proxy.start()
+        self.proxies[CONSOLE] = proxy
+        url = accounts.service_url(  # the password quoted into the URL
+            f"amqp://guest:guest@127.0.0.1:{proxy.port}/?heartbeat=5",
+            accounts.account(CONSOLE),
+            password,
+        )
+        console = ServiceProcess(
+            CONSOLE,
+            {
+                "CONSOLE_DATABASE_URL": self.servers.postgres.database_url(CONSOLE),
+                "AMQP_URL": url,
+                "OPERATOR_TOKEN": OPERATOR_TOKEN,
+                "CONSOLE_USE_RABBITMQCTL": "false",
+                "CONSOLE_DRAIN_INTERVAL": "2",
+                "LOG_LEVEL": "INFO",
+            },
+            self.logs / f"{CONSOLE}.log",
+            cwd=self.logs,
+        )
+        self.services[CONSOLE] = console
+        await console.start()
+        today = datetime.now(JAKARTA).date()
+        async with httpx.AsyncClient(base_url=console.url, headers=OPERATOR, timeout=30) as http:
+            answer = await http.put(f"/api/campaigns/{CAMPAIGN}", json={
+                "name": "Kampanye uji (fault suite)", "target": 3000,
+                "starts_on": (today - timedelta(days=7)).isoformat(), "working_days": 250,
+            })  # fmt: skip
+            answer.raise_for_status()
 
     async def _subscribe_agency(self) -> None:
         """An agency's webhook channel on notify for every published vacancy."""
@@ -251,10 +346,11 @@ class Platform:
         """Stop everything, each step whatever happened to the ones before."""
         try:
             await self.witness.stop()
+            await self.stream.stop()
         finally:
             for service in self.services.values():
-                try:
-                    service.stop()
+                try:  # in a thread: the proxies run on this loop, and a stopping service
+                    await asyncio.to_thread(service.stop)  # still talks to the broker
                 except BaseException:
                     service.kill()
             for proxy in self.proxies.values():

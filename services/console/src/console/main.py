@@ -30,7 +30,7 @@ from kerjalokal.messaging.topology import EVENT_LOG, EVENTS
 
 from . import api, dlq, pages, projector, queues, topology
 from .config import Settings
-from .stream import StreamProjector
+from .stream import BROKER_UNAVAILABLE, StreamProjector
 
 SERVICE = "console"
 ROLES = ("operator", "agency", "service")
@@ -65,7 +65,8 @@ async def _every(
     seconds: float, what: str, job: Callable[[], Awaitable[object]], stop: asyncio.Event
 ) -> None:
     """Run `job` every `seconds` until `stop`; a job is never cancelled halfway through an AMQP
-    call (aiormq can hang closing a channel whose RPC was cancelled)."""
+    call (aiormq can hang closing a channel whose RPC was cancelled). A broker or database that
+    is away skips a run, never ends the loop (see stream.BROKER_UNAVAILABLE)."""
     while not stop.is_set():
         try:
             await job()
@@ -74,7 +75,7 @@ async def _every(
             TimeoutError,
             asyncpg.PostgresError,
             asyncpg.InterfaceError,
-            aio_pika.exceptions.AMQPError,
+            *BROKER_UNAVAILABLE,
         ) as exc:
             log.warning("%s skipped: %s", what, type(exc).__name__)
         with contextlib.suppress(TimeoutError):

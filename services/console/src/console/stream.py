@@ -24,6 +24,11 @@ from .projector import STREAM, StreamEvent
 log = logging.getLogger("console.stream")
 Offset = str | int | datetime
 _INTERVAL = re.compile(r"^\d+[YMDhms]$")
+BROKER_UNAVAILABLE: tuple[type[Exception], ...] = (aio_pika.exceptions.AMQPError, RuntimeError)
+"""What a job that talks to the broker may meet while the connection is down or reconnecting:
+aio-pika asks the connection for a channel and raises a plain RuntimeError ("Connection was not
+opened", "<Connection ...> closed") instead of an AMQPError, so a loop that only expected the
+latter died at the first network cut and never ran again."""
 
 
 def parse_offset(text: str) -> Offset:
@@ -91,8 +96,13 @@ async def read(
     announce: bool = False,
 ) -> AsyncIterator[StreamEvent | None]:
     """Events from `start`; with `idle`, stop once nothing arrived for that many seconds. With
-    `announce`, first yield None once the consumer is registered (nothing after it is missed)."""
+    `announce`, first yield None once the consumer is registered (nothing after it is missed).
+    It ends when its channel closes (a broker restart, a network cut): the robust connection
+    would reopen the channel but not this consumer, and the reader waited forever; the caller
+    reads again (the live page's EventSource reconnects by itself)."""
     channel = await _stream_channel(connection, prefetch)
+    gone = asyncio.Event()
+    channel.close_callbacks.add(lambda *_: gone.set())
     inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
     queue = await channel.get_queue(STREAM, ensure=False)
     tag = await queue.consume(inbox.put, arguments={"x-stream-offset": start})
@@ -101,8 +111,12 @@ async def read(
             yield None
         while True:
             try:
-                message = await asyncio.wait_for(inbox.get(), idle) if idle else await inbox.get()
+                next_message = _next(inbox, gone)
+                message = await (asyncio.wait_for(next_message, idle) if idle else next_message)
             except TimeoutError:
+                return
+            except aio_pika.exceptions.ChannelInvalidStateError:
+                log.info("event log reader ended: its channel closed")
                 return
             await message.ack()
             yield to_event(message)
@@ -168,6 +182,7 @@ class StreamProjector:
     async def _run(self) -> None:
         delay = 0.5
         while True:
+            before = self.last_batch_at
             try:
                 await self._consume()
             except (
@@ -175,8 +190,10 @@ class StreamProjector:
                 TimeoutError,
                 asyncpg.PostgresError,
                 asyncpg.InterfaceError,
-                aio_pika.exceptions.AMQPError,
+                *BROKER_UNAVAILABLE,
             ) as exc:
+                if self.last_batch_at != before:  # it had read on since the last interruption
+                    delay = 0.5
                 log.warning(
                     "projection interrupted (%s); resuming in %.1fs", type(exc).__name__, delay
                 )
@@ -184,17 +201,24 @@ class StreamProjector:
                 delay = min(delay * 2, 15.0)
 
     async def _consume(self) -> None:
+        """Read from the stored offset until the channel goes. The robust connection reopens a
+        lost channel, but does not bring back a consumer on a queue taken with `get_queue` (nor
+        would it start it at the right offset): left to it, the projector waited forever on a
+        consumer that no longer existed. So a closed channel ends this read, and `_run` starts a
+        new one from the stored offset once the connection is back."""
         async with self._pool.acquire() as conn:
             stored = await projector.position(conn)
         last = stored["last_offset"] if stored else None
         start: Offset = "first" if last is None else last + 1
         channel = await _stream_channel(self._connection, self._batch * 2)
+        gone = asyncio.Event()
+        channel.close_callbacks.add(lambda *_: gone.set())
         inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         queue = await channel.get_queue(STREAM, ensure=False)
         await queue.consume(inbox.put, arguments={"x-stream-offset": start})
         try:
             while True:
-                messages = [await inbox.get()]
+                messages = [await _next(inbox, gone)]
                 while len(messages) < self._batch and not inbox.empty():
                     messages.append(inbox.get_nowait())
                 events = [to_event(m) for m in messages]
@@ -204,6 +228,25 @@ class StreamProjector:
                 self.last_batch_at = datetime.now(UTC)
         finally:
             await close_quietly(channel)
+
+
+async def _next(
+    inbox: asyncio.Queue[AbstractIncomingMessage], gone: asyncio.Event
+) -> AbstractIncomingMessage:
+    """The next message, or ChannelInvalidStateError once the channel has closed."""
+    if inbox.empty() and gone.is_set():
+        raise aio_pika.exceptions.ChannelInvalidStateError("the stream channel closed")
+    get = asyncio.ensure_future(inbox.get())
+    closed = asyncio.ensure_future(gone.wait())
+    try:
+        await asyncio.wait((get, closed), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closed.cancel()
+        if not get.done():
+            get.cancel()
+    if get.done() and not get.cancelled():
+        return get.result()
+    raise aio_pika.exceptions.ChannelInvalidStateError("the stream channel closed")
 
 
 def summary(event: StreamEvent) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The projections from the real event log stream: figures, exactly once, restart, rebuild."""
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -308,3 +309,77 @@ async def test_the_training_pipeline_follows_each_residents_latest_stage(client,
     [row] = t["institutions"]
     assert row["name"] == f"LPK {institution[:8]}"
     assert (row["in_training"], row["completed"]) == (1, 1)
+
+
+async def test_the_projection_resumes_after_the_broker_connection_is_cut(settings) -> None:
+    """A network cut between the console and the broker (the fault suite's scenario): the
+    projector must read on from its stored offset once the path is back, not wait forever on a
+    consumer the reconnect did not bring back."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import httpx
+    from asgi_lifespan import LifespanManager
+
+    from console.main import create_app
+    from kerjalokal.testing.proxy import TcpProxy
+
+    from ..conftest import OPERATOR
+
+    parts = urlsplit(settings.amqp_url)
+    proxy = await TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672).start()
+    proxied = settings.model_copy(
+        update={
+            "amqp_url": urlunsplit(
+                parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}")
+            )
+        }
+    )
+    app = create_app(proxied)
+    try:
+        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+            transport = httpx.ASGITransport(app=app)
+            http_client = httpx.AsyncClient(
+                transport=transport, base_url="http://c", headers=OPERATOR
+            )
+            async with (
+                http_client as http,
+                Publisher(settings.amqp_url) as publisher,
+            ):
+                for _ in range(3):
+                    await publisher.event(example(vac.ResidentHiredV1, hire_id=str(uuid.uuid4())))
+                await applied_up_to(http, 2)
+                await proxy.cut()
+                await asyncio.sleep(2)
+                await proxy.restore()
+                for _ in range(3):
+                    await publisher.event(example(vac.ResidentHiredV1, hire_id=str(uuid.uuid4())))
+                position = await applied_up_to(http, 5)
+    finally:
+        await proxy.cut()
+    assert position["applied"] == 6
+
+
+async def test_a_reader_of_the_event_log_ends_when_its_connection_is_cut(settings) -> None:
+    """The live page's and `events tail`'s reader: a cut ends it (its caller reads again)
+    instead of leaving it waiting forever on a consumer the reconnect does not bring back."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import aio_pika
+
+    from console import stream, topology
+    from kerjalokal.testing.proxy import TcpProxy
+
+    parts = urlsplit(settings.amqp_url)
+    proxy = await TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672).start()
+    netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+    connection = await aio_pika.connect_robust(urlunsplit(parts._replace(netloc=netloc)))
+    try:
+        await topology.declare(connection)
+        reader = stream.read(connection, start="next", announce=True)
+        assert await anext(reader) is None  # subscribed
+        await proxy.cut()
+        async with asyncio.timeout(15):
+            assert [event async for event in reader] == []
+    finally:
+        await proxy.cut()
+        await connection.close()
