@@ -26,7 +26,7 @@ from kerjalokal.messaging.consumer import describe
 from .crypto import PersonalDataCipher
 from .repository import _RESIDENT_COLUMNS
 from .schemas import RegistrationIn
-from .services import Actor, FieldError, Prepared, prepare, registered_events
+from .services import Actor, FieldError, Prepared, prepare, registered_payloads
 
 log = logging.getLogger("registry.imports")
 
@@ -156,14 +156,14 @@ async def insert_batch(conn: asyncpg.Connection, batch: list[Prepared], *, now: 
         event
         for prepared in firsts.values()
         if prepared.columns["resident_id"] in new
-        for event in registered_events(
+        for event in registered_payloads(
             prepared.columns | {"version": 1, "in_training": False},
             prepared.personal,
             now=now,
             nik_lookup=prepared.nik_lookup,
         )
     ]
-    await outbox.add_many(conn, events)
+    await outbox.add_many_serialised(conn, events)
     return len(new)
 
 
