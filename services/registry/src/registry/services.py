@@ -1,6 +1,7 @@
 """Use cases of the registry, one function each. Each runs inside the caller's transaction and
 stages the events it causes in the outbox, so state and events commit together."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from .crypto import PersonalDataCipher
 from .domain import (
     Ak1Card,
     DomainError,
+    Domicile,
     InvalidTransition,
     ResidentStatus,
     ak1_eligibility,
@@ -131,8 +133,15 @@ def education_columns(education: EducationIn, *, loc: tuple[str, ...]) -> dict[s
     }
 
 
+@functools.lru_cache(maxsize=8192)
+def _domicile(desa_kode: str) -> Domicile:
+    """A desa code's domicile depends only on the reference data, which a release fixes: an
+    import checks the same few hundred codes again and again. Refusals are not kept."""
+    return validate_domicile(desa_kode)
+
+
 def _domicile_columns(address: AddressIn, *, actor: Actor, loc: tuple[str, ...]) -> dict[str, Any]:
-    domicile = _field((*loc, "desa_kode"), validate_domicile, address.desa_kode)
+    domicile = _field((*loc, "desa_kode"), _domicile, address.desa_kode)
     if actor.role == "village_admin" and not actor.covers(domicile.kode):
         raise FieldError(
             (*loc, "desa_kode"),
