@@ -216,3 +216,83 @@ _LABEL = st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?\Z")
 )
 def test_any_email_gets_the_same_answer_as_from_email_str(raw: str) -> None:
     assert email_outcome(_Now, raw) == email_outcome(_Before, raw)
+
+
+def import_rows(count: int) -> list[dict[str, str]]:
+    rows = []
+    for number in range(count):
+        data = registration(full_name=f"Warga {number}")
+        rows.append(
+            {
+                "nik": data["nik"], "full_name": data["full_name"], "sex": data["sex"],
+                "birth_date": data["birth_date"], "phone": data["phone"], "email": data["email"],
+                "street": "Jl. Raya 1", "desa_kode": data["address"]["desa_kode"],
+                "education_level": "5", "skills": "las", "consent_contact": "ya",
+                "channels": "whatsapp",
+            }
+        )  # fmt: skip
+    rows[3]["phone"] = "021-8901234"
+    rows[10]["nik"] = "12"
+    rows[11]["full_name"] = ""
+    rows[25]["nik"] = rows[24]["nik"]
+    rows[30]["email"] = "Siti <siti@example.org>"
+    rows[31]["phone"] = "0812 3456 7890"
+    return rows
+
+
+def csv_of(rows: list[dict[str, str]]) -> bytes:
+    import csv
+    import io
+
+    from registry.imports import COLUMNS
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    out.write('"Warga, dengan baris\nbaru",x\n')  # a quoted field across two lines, refused
+    return out.getvalue().encode()
+
+
+def comparable(outcomes: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """What does not depend on chance: resident ids and ciphertexts are random."""
+    result = []
+    for line, outcome in outcomes:
+        if isinstance(outcome, str):
+            result.append((line, outcome))
+        else:
+            columns = {
+                k: v for k, v in outcome.columns.items() if k not in ("resident_id", "personal")
+            }
+            result.append((line, (columns, outcome.personal, outcome.warnings, outcome.nik_lookup)))
+    return result
+
+
+async def test_worker_processes_give_what_the_service_process_gives(monkeypatch) -> None:
+    from registry import imports
+
+    content = csv_of(import_rows(40))
+    alone = list(imports.check_rows(content, cipher=CIPHER, actor=BULK, now=NOW))
+    monkeypatch.setattr(imports, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(imports, "WORKER_CHUNK", 7)
+    monkeypatch.setattr(imports, "CHUNKS_AHEAD", 2)
+    assert imports._workers(content) >= 2
+    parallel = [
+        item async for item in imports.checked_rows(content, cipher=CIPHER, actor=BULK, now=NOW)
+    ]
+    assert comparable(parallel) == comparable(alone)
+    assert [line for line, _ in alone] == [*range(2, 42), 43]  # a row ends on its last line
+    refused = [line for line, outcome in alone if isinstance(outcome, str)]
+    assert refused == [5, 12, 13, 43]
+
+
+async def test_an_unreadable_file_is_reported_alike_from_workers(monkeypatch) -> None:
+    from registry import imports
+
+    monkeypatch.setattr(imports, "PARALLEL_FROM", 1)
+    for content in (b"nik,full_name\n1,2\n", csv_of(import_rows(40)) + b"\xff\n"):
+        alone = list(imports.check_rows(content, cipher=CIPHER, actor=BULK, now=NOW))
+        parallel = [
+            i async for i in imports.checked_rows(content, cipher=CIPHER, actor=BULK, now=NOW)
+        ]
+        assert comparable(parallel) == comparable(alone)
