@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -27,40 +26,12 @@ def _key(encoded: str, *, name: str) -> bytes:
     return key
 
 
-@dataclass(frozen=True)
-class CipherKeys:
-    """A cipher's keys, for a worker process of this service to make the same cipher (the bulk
-    import validates in worker processes): handed over as the arguments that start the worker,
-    through the pipe between the two processes; never logged (no repr), never stored."""
-
-    hmac_key: bytes = field(repr=False)
-    data_key: bytes = field(repr=False)
-    lookup_key: bytes | None = field(repr=False)
-
-
 class PersonalDataCipher:
     def __init__(self, *, hmac_key: str, data_key: str, lookup_key: str | None = None) -> None:
-        self._init(
-            _key(hmac_key, name="REGISTRY_NIK_HMAC_KEY"),
-            _key(data_key, name="REGISTRY_DATA_KEY"),
-            _key(lookup_key, name="NIK_LOOKUP_KEY") if lookup_key else None,
-        )
-
-    def _init(self, hmac_key: bytes, data_key: bytes, lookup_key: bytes | None) -> None:
-        self._hmac_key = hmac_key
-        self._data_key = data_key
-        self._lookup_key = lookup_key
-        self._aead = AESGCM(data_key)
-        self.key_id = hashlib.sha256(data_key).hexdigest()[:8]
-
-    def keys(self) -> CipherKeys:
-        return CipherKeys(self._hmac_key, self._data_key, self._lookup_key)
-
-    @classmethod
-    def from_keys(cls, keys: CipherKeys) -> "PersonalDataCipher":
-        cipher = cls.__new__(cls)
-        cipher._init(keys.hmac_key, keys.data_key, keys.lookup_key)
-        return cipher
+        self._hmac_key = _key(hmac_key, name="REGISTRY_NIK_HMAC_KEY")
+        self._lookup_key = _key(lookup_key, name="NIK_LOOKUP_KEY") if lookup_key else None
+        self._aead = AESGCM(_key(data_key, name="REGISTRY_DATA_KEY"))
+        self.key_id = hashlib.sha256(_key(data_key, name="REGISTRY_DATA_KEY")).hexdigest()[:8]
 
     def nik_lookup(self, nik: str) -> bytes:
         return hmac.digest(self._hmac_key, nik.encode(), "sha256")  # hmac.new's, in one C call

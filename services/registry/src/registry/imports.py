@@ -13,13 +13,9 @@ import csv
 import hashlib
 import io
 import logging
-import multiprocessing
 import operator
-import os
 import re
-from collections import deque
-from collections.abc import AsyncGenerator, Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -30,7 +26,7 @@ from pydantic import ValidationError
 from kerjalokal.messaging import outbox
 from kerjalokal.messaging.consumer import describe
 
-from .crypto import CipherKeys, PersonalDataCipher
+from .crypto import PersonalDataCipher
 from .repository import _RESIDENT_COLUMNS
 from .schemas import RegistrationIn
 from .services import Actor, FieldError, Prepared, prepare, registered_payloads
@@ -118,9 +114,12 @@ def _reason(error: Exception) -> str:
     return describe(error)
 
 
-def _rows(content: bytes) -> Iterator[tuple[int, dict[str, str | None] | str]]:
-    """(line number, row) for every data row, or (line, reason) once for a file that cannot be
-    read (not UTF-8, required columns missing)."""
+def check_rows(
+    content: bytes, *, cipher: PersonalDataCipher, actor: Actor, now: datetime
+) -> Iterator[tuple[int, Prepared | str]]:
+    """Yield (line number, prepared row or the reason it was refused) for every data row.
+    The rows are recorded as registered by a bulk import that `actor` started."""
+    bulk = Actor(role="bulk_import", name=actor.label)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -133,102 +132,11 @@ def _rows(content: bytes) -> Iterator[tuple[int, dict[str, str | None] | str]]:
         yield 1, f"kolom wajib tidak ada / missing columns: {', '.join(sorted(missing))}"
         return
     for row in reader:
-        yield reader.line_num, row
-
-
-def _check(
-    row: dict[str, str | None], *, cipher: PersonalDataCipher, bulk: Actor, now: datetime
-) -> Prepared | str:
-    try:
-        return prepare(cipher=cipher, data=to_registration(row), actor=bulk, now=now)
-    except (ValidationError, FieldError, ValueError) as error:
-        return _reason(error)
-
-
-def check_rows(
-    content: bytes, *, cipher: PersonalDataCipher, actor: Actor, now: datetime
-) -> Iterator[tuple[int, Prepared | str]]:
-    """Yield (line number, prepared row or the reason it was refused) for every data row.
-    The rows are recorded as registered by a bulk import that `actor` started."""
-    bulk = Actor(role="bulk_import", name=actor.label)
-    for line, row in _rows(content):
-        if isinstance(row, str):
-            yield line, row
-        else:
-            yield line, _check(row, cipher=cipher, bulk=bulk, now=now)
-
-
-# Validation is most of an import's work and all of it Python: a large file is checked in worker
-# processes, a chunk of rows each, so both cores work and the service's event loop stays free
-# for requests. The workers are started for one import (spawned: they share nothing of the
-# service's process but the cipher's keys, passed as their start arguments) and end with it.
-PARALLEL_FROM = 10_000  # rows; a smaller file is checked in the service's own process
-WORKER_CHUNK = 1000  # rows per task
-CHUNKS_AHEAD = 8  # tasks queued before the first result is taken: the workers go on meanwhile
-_worker_cipher: PersonalDataCipher | None = None
-
-
-def _start_worker(keys: CipherKeys) -> None:
-    global _worker_cipher
-    _worker_cipher = PersonalDataCipher.from_keys(keys)
-
-
-def _check_chunk(
-    rows: list[tuple[int, dict[str, str | None]]], bulk: Actor, now: datetime
-) -> list[tuple[int, Prepared | str]]:
-    assert _worker_cipher is not None, "started without _start_worker"
-    cipher = _worker_cipher
-    return [(line, _check(row, cipher=cipher, bulk=bulk, now=now)) for line, row in rows]
-
-
-def _workers(content: bytes) -> int:
-    if content.count(b"\n") < PARALLEL_FROM:
-        return 1
-    return len(os.sched_getaffinity(0))
-
-
-async def checked_rows(
-    content: bytes, *, cipher: PersonalDataCipher, actor: Actor, now: datetime
-) -> AsyncGenerator[tuple[int, Prepared | str], None]:
-    """What `check_rows` yields, in the same order; from worker processes for a large file."""
-    workers = _workers(content)
-    if workers < 2:
-        for number, item in enumerate(check_rows(content, cipher=cipher, actor=actor, now=now)):
-            yield item
-            if number % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # validation is CPU-bound: let the service's requests in
-        return
-    bulk = Actor(role="bulk_import", name=actor.label)
-    loop = asyncio.get_running_loop()
-    executor = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(cipher.keys(),),
-    )
-    pending: deque[asyncio.Future[list[tuple[int, Prepared | str]]]] = deque()
-    try:
-        chunk: list[tuple[int, dict[str, str | None]]] = []
-        for line, row in _rows(content):
-            if isinstance(row, str):
-                yield line, row
-                continue
-            chunk.append((line, row))
-            if len(chunk) == WORKER_CHUNK:
-                pending.append(loop.run_in_executor(executor, _check_chunk, chunk, bulk, now))
-                chunk = []
-                if len(pending) > CHUNKS_AHEAD:
-                    for item in await pending.popleft():
-                        yield item
-        if chunk:
-            pending.append(loop.run_in_executor(executor, _check_chunk, chunk, bulk, now))
-        while pending:
-            for item in await pending.popleft():
-                yield item
-    finally:
-        for future in pending:
-            future.cancel()
-        executor.shutdown(wait=False, cancel_futures=True)
+        line = reader.line_num
+        try:
+            yield line, prepare(cipher=cipher, data=to_registration(row), actor=bulk, now=now)
+        except (ValidationError, FieldError, ValueError) as error:
+            yield line, _reason(error)
 
 
 async def insert_batch(conn: asyncpg.Connection, batch: list[Prepared], *, now: datetime) -> int:
@@ -308,16 +216,16 @@ async def run(
             progress(counts["processed"], rows)
         await asyncio.sleep(0)
 
-    outcomes = checked_rows(content, cipher=cipher, actor=actor, now=now)
-    async with contextlib.aclosing(outcomes):
-        async for line, outcome in outcomes:
-            counts["processed"] += 1
-            if isinstance(outcome, str):
-                errors.append({"line": line, "reason": outcome})
-            else:
-                batch.append(outcome)
-            if len(batch) >= BATCH_SIZE:
-                await flush()
+    for line, outcome in check_rows(content, cipher=cipher, actor=actor, now=now):
+        counts["processed"] += 1
+        if isinstance(outcome, str):
+            errors.append({"line": line, "reason": outcome})
+        else:
+            batch.append(outcome)
+        if len(batch) >= BATCH_SIZE:
+            await flush()
+        elif counts["processed"] % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # validation is CPU-bound: let the service's requests in
     await flush()
     await pool.execute(
         "UPDATE import_job SET status = 'done', finished_at = now() WHERE import_id = $1", import_id
