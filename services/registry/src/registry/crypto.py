@@ -34,13 +34,13 @@ class PersonalDataCipher:
         self.key_id = hashlib.sha256(_key(data_key, name="REGISTRY_DATA_KEY")).hexdigest()[:8]
 
     def nik_lookup(self, nik: str) -> bytes:
-        return hmac.new(self._hmac_key, nik.encode(), hashlib.sha256).digest()
+        return hmac.digest(self._hmac_key, nik.encode(), "sha256")  # hmac.new's, in one C call
 
     def partner_lookup(self, nik: str) -> str | None:
         """The NIK as vacancies knows it (hex); None where no NIK_LOOKUP_KEY was given."""
         if self._lookup_key is None:
             return None
-        return hmac.new(self._lookup_key, nik.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._lookup_key, nik.encode(), "sha256").hex()
 
     def seal(self, personal: dict[str, Any], *, resident_id: UUID) -> bytes:
         nonce = os.urandom(_NONCE)

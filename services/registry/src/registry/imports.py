@@ -8,12 +8,15 @@ Each batch commits with its events and the job's progress.
 """
 
 import asyncio
+import contextlib
 import csv
 import hashlib
 import io
 import logging
+import operator
+import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -26,7 +29,7 @@ from kerjalokal.messaging.consumer import describe
 from .crypto import PersonalDataCipher
 from .repository import _RESIDENT_COLUMNS
 from .schemas import RegistrationIn
-from .services import Actor, FieldError, Prepared, prepare, registered_events
+from .services import Actor, FieldError, Prepared, prepare, registered_payloads
 
 log = logging.getLogger("registry.imports")
 
@@ -48,9 +51,19 @@ def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(";") if item.strip()]
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DAY_FIRST = re.compile(r"([0-9]{2})([-/])([0-9]{2})\2([0-9]{4})")
+
+
 def _date(value: str) -> str:
     """ISO dates, or the DD-MM-YYYY / DD/MM/YYYY that office spreadsheets use."""
     value = value.strip()
+    if _ISO_DATE.fullmatch(value):
+        return value  # neither format reads it (a day has at most 2 digits): pydantic parses it
+    if day_first := _DAY_FIRST.fullmatch(value):  # what strptime reads, without its cost
+        day, month, year = (int(part) for part in day_first.group(1, 3, 4))
+        with contextlib.suppress(ValueError):
+            return date(year, month, day).isoformat()
     for fmt in ("%d-%m-%Y", "%d/%m/%Y"):
         try:
             return datetime.strptime(value, fmt).date().isoformat()
@@ -85,6 +98,8 @@ def to_registration(row: dict[str, str | None]) -> RegistrationIn:
                 "major": text("education_major"),
             },
             "skills": _list(row.get("skills")),
+            "certificates": [],  # as the defaults, without pydantic's copy of them per row
+            "occupation_interests": [],
             "consent": {
                 "contact": (text("consent_contact") or "").lower() in _YES,
                 "channels": _list(row.get("channels")),
@@ -130,15 +145,15 @@ async def insert_batch(conn: asyncpg.Connection, batch: list[Prepared], *, now: 
     firsts: dict[bytes, Prepared] = {}
     for prepared in batch:
         firsts.setdefault(prepared.columns["nik_hmac"], prepared)
-    columns = _RESIDENT_COLUMNS.split(", ")
+    record = operator.itemgetter(*_RESIDENT_COLUMNS.split(", "))
     await conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS resident_staging"
         " (LIKE resident INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
     await conn.copy_records_to_table(
         "resident_staging",
-        records=[tuple(p.columns[c] for c in columns) for p in firsts.values()],
-        columns=columns,
+        records=[record(p.columns) for p in firsts.values()],
+        columns=_RESIDENT_COLUMNS.split(", "),
     )
     inserted = await conn.fetch(
         f"INSERT INTO resident ({_RESIDENT_COLUMNS}) SELECT {_RESIDENT_COLUMNS}"
@@ -156,14 +171,14 @@ async def insert_batch(conn: asyncpg.Connection, batch: list[Prepared], *, now: 
         event
         for prepared in firsts.values()
         if prepared.columns["resident_id"] in new
-        for event in registered_events(
+        for event in registered_payloads(
             prepared.columns | {"version": 1, "in_training": False},
             prepared.personal,
             now=now,
             nik_lookup=prepared.nik_lookup,
         )
     ]
-    await outbox.add_many(conn, events)
+    await outbox.add_many_serialised(conn, events)
     return len(new)
 
 

@@ -1,3 +1,4 @@
+import re
 from enum import StrEnum
 
 import phonenumbers
@@ -19,9 +20,25 @@ class InvalidPhone(DomainError):
     pass
 
 
+# The common form, written without separators: 0 or +62, then a national number that
+# phonenumbers' metadata for Indonesia (9.x) calls mobile, `8[1-35-9]\d{7,10}`, which no other
+# number type of Indonesia matches and which is always valid. For these `phonenumbers` answers
+# +62 and the national number; tests/unit check that against phonenumbers for every prefix and
+# length, so a metadata change in an upgrade fails them rather than changing answers.
+_PLAIN_MOBILE = re.compile(r"(?:0|\+62)(8[1-35-9][0-9]{7,10})")
+
+
 def normalize_phone(raw: str) -> str:
     """An Indonesian mobile number (08…, +628…) in E.164: "0812-3456-7890" -> "+6281234567890".
     WhatsApp and SMS reach only mobiles, so landlines and foreign numbers are refused."""
+    plain = _PLAIN_MOBILE.fullmatch(raw)
+    if plain:
+        return "+62" + plain[1]
+    return _normalize_with_phonenumbers(raw)
+
+
+def _normalize_with_phonenumbers(raw: str) -> str:
+    """Every other form: separators, spaces, 62… without the plus, landlines, foreign numbers."""
     number = _parse(raw)
     if number.country_code != _INDONESIA_COUNTRY_CODE or not phonenumbers.is_valid_number(number):
         raise InvalidPhone(
