@@ -12,7 +12,7 @@ from uuid import uuid4
 import aio_pika
 import asyncpg
 import pytest
-from faststream.rabbit import RabbitBroker, RabbitMessage
+from faststream.rabbit import RabbitBroker, RabbitMessage, RabbitQueue
 
 from kerjalokal.db.migrate import chassis_migrations, migrate
 from kerjalokal.events.registry import ResidentContactChangedV1
@@ -274,6 +274,16 @@ async def test_a_dependency_outage_is_waited_out_not_dead_lettered(rig: Rig) -> 
     assert await dead_letters(rig.amqp_url) == []
 
 
+async def ordered_queue(broker: RabbitBroker) -> RabbitQueue:
+    """The platform topology and a consumer queue of resident_hired that only the test drains,
+    to read what the relay published in the order the broker queued it."""
+    await broker.connect()
+    await declare_topology(broker, service=SERVICE)
+    queue = consumer_queue(SERVICE, "ordered", ResidentHiredV1)
+    await (await broker.declare_queue(queue)).bind(EVENTS.name, routing_key=queue.routing_key)
+    return queue
+
+
 async def test_events_of_one_aggregate_are_published_in_outbox_order(rig: Rig) -> None:
     broker = make_broker(rig.amqp_url, service=SERVICE)
     relay = OutboxRelay(rig.pool, broker, service=SERVICE, batch_size=200, poll_interval=0.1)
@@ -282,10 +292,7 @@ async def test_events_of_one_aggregate_are_published_in_outbox_order(rig: Rig) -
     for chunk in range(0, 600, 100):
         await commit(rig, *events[chunk : chunk + 100])
     async with broker:
-        await broker.connect()
-        await declare_topology(broker, service=SERVICE)
-        queue = consumer_queue(SERVICE, "ordered", ResidentHiredV1)
-        await (await broker.declare_queue(queue)).bind(EVENTS.name, routing_key=queue.routing_key)
+        queue = await ordered_queue(broker)
         async with rig.pool.acquire() as conn:
             while await relay.relay_once(conn):
                 pass
@@ -316,10 +323,7 @@ async def test_a_failed_publish_is_not_overtaken_by_its_aggregates_next_event(ri
     ]
     relay = FlakyRelay(rig.pool, broker, service=SERVICE, poll_interval=0.01, failing=ids[0])
     async with broker:
-        await broker.connect()
-        await declare_topology(broker, service=SERVICE)
-        queue = consumer_queue(SERVICE, "ordered", ResidentHiredV1)
-        await (await broker.declare_queue(queue)).bind(EVENTS.name, routing_key=queue.routing_key)
+        queue = await ordered_queue(broker)
         async with rig.pool.acquire() as conn:
             assert await relay.relay_once(conn) == 2  # one event per hire in flight, one failed
             while await relay.relay_once(conn):
@@ -340,10 +344,7 @@ async def test_an_aggregates_events_leave_in_commit_order_when_transactions_over
     hire = uuid4()
     first, second = hired(hire_id=hire), hired(hire_id=hire)
     async with broker:
-        await broker.connect()
-        await declare_topology(broker, service=SERVICE)
-        queue = consumer_queue(SERVICE, "ordered", ResidentHiredV1)
-        await (await broker.declare_queue(queue)).bind(EVENTS.name, routing_key=queue.routing_key)
+        queue = await ordered_queue(broker)
         async with rig.pool.acquire() as early, rig.pool.acquire() as relaying:
             tx = early.transaction()
             await tx.start()
