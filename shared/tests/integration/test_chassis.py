@@ -263,8 +263,15 @@ async def _dead(amqp_url: str, n: int) -> bool:
         return True
 
 
-async def test_a_dependency_outage_is_waited_out_not_dead_lettered(rig: Rig) -> None:
-    broker = consuming_broker(rig, fail=ConnectionRefusedError, times=MAX_ATTEMPTS + 3)
+@pytest.mark.parametrize(
+    "failure",
+    # the database unreachable; a transaction PostgreSQL rolled back to break a deadlock
+    [ConnectionRefusedError, asyncpg.DeadlockDetectedError],
+)
+async def test_a_dependency_outage_is_waited_out_not_dead_lettered(
+    rig: Rig, failure: type[Exception]
+) -> None:
+    broker = consuming_broker(rig, fail=failure, times=MAX_ATTEMPTS + 3)
     event = hired()
     async with broker:
         await start(broker)

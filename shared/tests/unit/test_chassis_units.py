@@ -88,6 +88,7 @@ def test_a_database_error_is_described_without_the_values_it_quotes() -> None:
         asyncpg.CannotConnectNowError("the database system is starting up"),
         asyncpg.AdminShutdownError("terminating connection due to administrator command"),
         asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.DeadlockDetectedError("deadlock detected"),  # rolled back: nothing was written
     ],
 )
 async def test_a_database_outage_answers_503_with_retry_after(outage: Exception) -> None:
